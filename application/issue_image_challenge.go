@@ -1,0 +1,55 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// IssueImageChallengeInput names the challenge to (re)issue.
+type IssueImageChallengeInput struct {
+	ID domain.ChallengeID
+}
+
+// IssueImageChallenge draws a new captcha for a client-chosen id and remembers
+// its answer, replacing any earlier challenge under that id.
+type IssueImageChallenge struct {
+	challenges domain.ChallengeStore
+	renderer   domain.CaptchaRenderer
+	random     domain.Random
+	policy     domain.Policy
+}
+
+// NewIssueImageChallenge refuses nil dependencies and unusable policies.
+func NewIssueImageChallenge(challenges domain.ChallengeStore, renderer domain.CaptchaRenderer, random domain.Random, policy domain.Policy) (*IssueImageChallenge, error) {
+	if challenges == nil || renderer == nil || random == nil {
+		return nil, errors.New("IssueImageChallenge: nil dependency")
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
+	return &IssueImageChallenge{challenges: challenges, renderer: renderer, random: random, policy: policy}, nil
+}
+
+// Handle renders first and stores second, so a failed render leaves no answer
+// behind that no one can see.
+func (uc *IssueImageChallenge) Handle(ctx context.Context, in IssueImageChallengeInput) (domain.Image, error) {
+	if in.ID == "" {
+		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
+	}
+	text, err := uc.random.String(uc.policy.CaptchaLength, domain.CaptchaAlphabet)
+	if err != nil {
+		return domain.Image{}, fmt.Errorf("issue image challenge: random: %w", err)
+	}
+	img, err := uc.renderer.Render(ctx, text)
+	if err != nil {
+		return domain.Image{}, fmt.Errorf("issue image challenge: render: %w", err)
+	}
+	if err := uc.challenges.SaveChallenge(ctx, in.ID, strings.ToLower(text), uc.policy.CaptchaTTL); err != nil {
+		return domain.Image{}, fmt.Errorf("issue image challenge: save: %w", err)
+	}
+	return img, nil
+}

@@ -1,0 +1,117 @@
+package application
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// RequestSMSCodeInput is a parsed request for a code.
+type RequestSMSCodeInput struct {
+	Phone       domain.PhoneNumber
+	ChallengeID domain.ChallengeID
+	// ImageCode is the captcha answer as the user typed it; case is ignored.
+	ImageCode string
+	// ClientIP is the requester's address, when known, for abuse limits.
+	ClientIP netip.Addr
+}
+
+// RequestSMSCode sends a one-time code to a phone once its captcha has been
+// solved.
+type RequestSMSCode struct {
+	challenges domain.ChallengeStore
+	codes      domain.CodeStore
+	outbox     domain.SMSOutbox
+	digester   *domain.CodeDigester
+	random     domain.Random
+	clock      domain.Clock
+	policy     domain.Policy
+}
+
+// NewRequestSMSCode refuses nil dependencies and unusable policies.
+func NewRequestSMSCode(challenges domain.ChallengeStore, codes domain.CodeStore, outbox domain.SMSOutbox,
+	digester *domain.CodeDigester, random domain.Random, clock domain.Clock, policy domain.Policy) (*RequestSMSCode, error) {
+	if challenges == nil || codes == nil || outbox == nil || digester == nil || random == nil || clock == nil {
+		return nil, errors.New("RequestSMSCode: nil dependency")
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
+	return &RequestSMSCode{challenges: challenges, codes: codes, outbox: outbox, digester: digester,
+		random: random, clock: clock, policy: policy}, nil
+}
+
+// Handle spends the captcha first, whatever happens next: one solved captcha
+// buys one attempt, so a throttled or failed request cannot be replayed with
+// the same answer. Only a right answer reaches the resend slot, and the slot
+// and the new code are claimed together by the store.
+func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) error {
+	if in.Phone.IsZero() {
+		return domain.ErrInvalidPhone
+	}
+	if in.ChallengeID == "" {
+		return &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
+	}
+	if in.ImageCode == "" {
+		return &domain.InvalidInputError{Field: "image_code", Reason: "is required"}
+	}
+	answer, err := uc.challenges.TakeChallenge(ctx, in.ChallengeID)
+	if errors.Is(err, domain.ErrChallengeNotFound) {
+		return domain.ErrImageCodeMismatch
+	}
+	if err != nil {
+		return fmt.Errorf("request sms code: take challenge: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.ToLower(in.ImageCode)), []byte(answer)) != 1 {
+		return domain.ErrImageCodeMismatch
+	}
+
+	raw, err := uc.random.String(domain.SMSCodeLength, domain.Digits)
+	if err != nil {
+		return fmt.Errorf("request sms code: random: %w", err)
+	}
+	code := domain.SMSCode(raw)
+	err = uc.codes.IssueCode(ctx, in.Phone, domain.NewCode{
+		Digest:         uc.digester.Digest(in.Phone, code),
+		TTL:            uc.policy.CodeTTL,
+		ResendInterval: uc.policy.ResendInterval,
+	})
+	if err != nil {
+		return fmt.Errorf("request sms code: issue: %w", err)
+	}
+
+	id, err := uc.random.String(20, "0123456789abcdefghijklmnopqrstuvwxyz")
+	if err != nil {
+		return fmt.Errorf("request sms code: message id: %w", err)
+	}
+	now := uc.clock.Now()
+	msg := domain.SMSMessage{
+		ID:        id,
+		To:        in.Phone,
+		Text:      MessageText(code, uc.policy),
+		CreatedAt: now,
+		ExpiresAt: now.Add(uc.policy.CodeTTL),
+	}
+	if err := uc.outbox.Enqueue(ctx, msg); err != nil {
+		return fmt.Errorf("request sms code: enqueue: %w", err)
+	}
+	return nil
+}
+
+// MessageText is the SMS body: the code and how long it lasts.
+func MessageText(code domain.SMSCode, policy domain.Policy) string {
+	minutes := int(policy.CodeTTL.Round(60e9).Minutes())
+	unit := "minutes"
+	if minutes == 1 {
+		unit = "minute"
+	}
+	if minutes < 1 {
+		return fmt.Sprintf("Your verification code is %s. It expires in %d seconds.", code, int(policy.CodeTTL.Seconds()))
+	}
+	return fmt.Sprintf("Your verification code is %s. It expires in %d %s.", code, minutes, unit)
+}

@@ -1,0 +1,166 @@
+package application
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lemonmall/verifyd/domain"
+)
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+func testPhone(t *testing.T) domain.PhoneNumber {
+	t.Helper()
+	p, err := domain.NewPhoneNumber("+8613800138000", "CN", domain.LineMobile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type requestRig struct {
+	uc         *RequestSMSCode
+	challenges *fakeChallenges
+	codes      *fakeCodes
+	outbox     *fakeOutbox
+	digester   *domain.CodeDigester
+	now        time.Time
+}
+
+func newRequestRig(t *testing.T, random ...string) *requestRig {
+	t.Helper()
+	r := &requestRig{challenges: newFakeChallenges(), codes: newFakeCodes(), outbox: &fakeOutbox{},
+		now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	var err error
+	r.digester, err = domain.NewCodeDigester(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.uc, err = NewRequestSMSCode(r.challenges, r.codes, r.outbox, r.digester,
+		&scriptedRandom{next: random}, &fixedClock{now: r.now}, domain.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.challenges.m[testUUID] = savedChallenge{answer: "ab3k", ttl: time.Minute}
+	return r
+}
+
+const msgID = "m0000000000000000001"
+
+func TestRequestSMSCode_RightCaptchaSendsTheCodeAndStoresOnlyItsDigest(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	phone := testPhone(t)
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: phone, ChallengeID: testUUID, ImageCode: "AB3k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.outbox.sent) != 1 {
+		t.Fatalf("outbox got %d messages, want 1", len(r.outbox.sent))
+	}
+	msg := r.outbox.sent[0]
+	want := "Your verification code is 123456. It expires in 5 minutes."
+	if msg.Text != want || msg.To != phone || msg.ID != msgID {
+		t.Errorf("message %q to %s id %s, want %q to %s", msg.Text, msg.To.E164(), msg.ID, want, phone.E164())
+	}
+	if !msg.ExpiresAt.Equal(r.now.Add(300 * time.Second)) {
+		t.Errorf("expires at %v, want now+300s", msg.ExpiresAt)
+	}
+	stored := r.codes.m[phone.E164()].code
+	if string(stored.Digest) != string(r.digester.Digest(phone, "123456")) {
+		t.Error("stored digest is not the HMAC of the sent code")
+	}
+	if strings.Contains(string(stored.Digest), "123456") {
+		t.Error("the plain code is stored")
+	}
+	if stored.TTL != 300*time.Second || stored.ResendInterval != 60*time.Second {
+		t.Errorf("ttl %v interval %v, want 300s and 60s", stored.TTL, stored.ResendInterval)
+	}
+}
+
+func TestRequestSMSCode_CaptchaIsSingleUse(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	in := RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"}
+	if err := r.uc.Handle(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.uc.Handle(t.Context(), in); !errors.Is(err, domain.ErrImageCodeMismatch) {
+		t.Fatalf("second use err = %v, want ErrImageCodeMismatch", err)
+	}
+}
+
+func TestRequestSMSCode_WrongCaptchaIsSpentAndNeverClaimsTheSendSlot(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "zzzz"})
+	if !errors.Is(err, domain.ErrImageCodeMismatch) {
+		t.Fatalf("err = %v, want ErrImageCodeMismatch", err)
+	}
+	if r.codes.issued != 0 || len(r.outbox.sent) != 0 {
+		t.Errorf("wrong captcha issued %d codes and sent %d messages", r.codes.issued, len(r.outbox.sent))
+	}
+	if _, ok := r.challenges.m[testUUID]; ok {
+		t.Error("wrong answer left the challenge usable for another guess")
+	}
+}
+
+func TestRequestSMSCode_UnknownChallengeIsAnImageCodeError(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t),
+		ChallengeID: "11111111-1111-4111-8111-111111111111", ImageCode: "ab3k"})
+	if !errors.Is(err, domain.ErrImageCodeMismatch) {
+		t.Fatalf("err = %v, want ErrImageCodeMismatch", err)
+	}
+}
+
+func TestRequestSMSCode_ThrottledPhoneGetsRetryAfterAndNoMessage(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	r.codes.throttled["+8613800138000"] = true
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"})
+	var te *domain.ThrottledError
+	if !errors.As(err, &te) || te.RetryAfter != 42*time.Second {
+		t.Fatalf("err = %v, want ThrottledError with the store's RetryAfter", err)
+	}
+	if len(r.outbox.sent) != 0 {
+		t.Error("a throttled request sent a message")
+	}
+}
+
+func TestRequestSMSCode_FailuresBelowAreReportedWrapped(t *testing.T) {
+	for name, breakIt := range map[string]func(*requestRig){
+		"challenge store": func(r *requestRig) { r.challenges.err = domain.ErrStoreUnavailable },
+		"code store":      func(r *requestRig) { r.codes.err = domain.ErrStoreUnavailable },
+		"outbox":          func(r *requestRig) { r.outbox.err = domain.ErrStoreUnavailable },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := newRequestRig(t, "123456", msgID)
+			breakIt(r)
+			err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"})
+			if !errors.Is(err, domain.ErrStoreUnavailable) {
+				t.Fatalf("err = %v, want it to wrap ErrStoreUnavailable", err)
+			}
+		})
+	}
+}
+
+func TestRequestSMSCode_RefusesMissingInput(t *testing.T) {
+	r := newRequestRig(t)
+	var invalid *domain.InvalidInputError
+	if err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ImageCode: "ab3k"}); !errors.As(err, &invalid) || invalid.Field != "uuid" {
+		t.Errorf("missing uuid: %v", err)
+	}
+	if err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID}); !errors.As(err, &invalid) || invalid.Field != "image_code" {
+		t.Errorf("missing image code: %v", err)
+	}
+	if err := r.uc.Handle(t.Context(), RequestSMSCodeInput{ChallengeID: testUUID, ImageCode: "ab3k"}); !errors.Is(err, domain.ErrInvalidPhone) {
+		t.Errorf("missing phone: %v", err)
+	}
+}
+
+func TestMessageText_SaysTheCodeAndItsLifetime(t *testing.T) {
+	p := domain.DefaultPolicy()
+	p.CodeTTL = time.Minute
+	if got := MessageText("000123", p); got != "Your verification code is 000123. It expires in 1 minute." {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,0 +1,68 @@
+package application
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// VerifySMSCodeInput is a parsed verification attempt.
+type VerifySMSCodeInput struct {
+	Phone domain.PhoneNumber
+	Code  domain.SMSCode
+}
+
+// VerifySMSCode checks a code a user typed against the one sent to the phone.
+type VerifySMSCode struct {
+	codes    domain.CodeStore
+	digester *domain.CodeDigester
+	policy   domain.Policy
+}
+
+// NewVerifySMSCode refuses nil dependencies and unusable policies.
+func NewVerifySMSCode(codes domain.CodeStore, digester *domain.CodeDigester, policy domain.Policy) (*VerifySMSCode, error) {
+	if codes == nil || digester == nil {
+		return nil, errors.New("VerifySMSCode: nil dependency")
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
+	return &VerifySMSCode{codes: codes, digester: digester, policy: policy}, nil
+}
+
+// Handle counts the attempt before comparing, so parallel guesses cannot get
+// more than MaxAttempts comparisons, then compares digests in constant time
+// and consumes the code on success. No code, a wrong code and a burned code
+// all return domain.ErrSMSCodeMismatch.
+func (uc *VerifySMSCode) Handle(ctx context.Context, in VerifySMSCodeInput) error {
+	if in.Phone.IsZero() {
+		return domain.ErrInvalidPhone
+	}
+	if in.Code == "" {
+		return &domain.InvalidInputError{Field: "sms_code", Reason: "is required"}
+	}
+	want := uc.digester.Digest(in.Phone, in.Code)
+	stored, err := uc.codes.AttemptCode(ctx, in.Phone, uc.policy.MaxAttempts)
+	if errors.Is(err, domain.ErrCodeNotFound) {
+		return domain.ErrSMSCodeMismatch
+	}
+	if err != nil {
+		return fmt.Errorf("verify sms code: attempt: %w", err)
+	}
+	if !hmac.Equal(stored, want) {
+		return domain.ErrSMSCodeMismatch
+	}
+	consumed, err := uc.codes.ConsumeCode(ctx, in.Phone, stored)
+	if err != nil {
+		return fmt.Errorf("verify sms code: consume: %w", err)
+	}
+	if !consumed {
+		// Someone verified the same code a moment earlier, or a new code
+		// replaced it: either way this attempt did not win it.
+		return domain.ErrSMSCodeMismatch
+	}
+	return nil
+}

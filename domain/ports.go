@@ -1,0 +1,99 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// ChallengeStore keeps captcha answers until they are used once or expire.
+type ChallengeStore interface {
+	// SaveChallenge stores answer under id for ttl, replacing any earlier one.
+	SaveChallenge(ctx context.Context, id ChallengeID, answer string, ttl time.Duration) error
+	// TakeChallenge returns the answer and removes it in one atomic step, so
+	// one answer can be used once; ErrChallengeNotFound when absent.
+	TakeChallenge(ctx context.Context, id ChallengeID) (string, error)
+}
+
+// NewCode is what a CodeStore keeps about a freshly issued SMS code: never the
+// code itself, only a keyed digest of it.
+type NewCode struct {
+	Digest []byte
+	// TTL is how long the code stays valid.
+	TTL time.Duration
+	// ResendInterval is how long the phone must wait before another code.
+	ResendInterval time.Duration
+}
+
+// CodeStore keeps SMS code digests and the per-phone resend slot.
+type CodeStore interface {
+	// IssueCode claims the phone's resend slot and, only if that succeeds,
+	// stores the code with a fresh attempt counter, replacing any earlier code,
+	// all in one atomic step. If the slot is taken it stores nothing and
+	// returns a *ThrottledError.
+	IssueCode(ctx context.Context, phone PhoneNumber, code NewCode) error
+	// AttemptCode counts one verification attempt before any comparison and
+	// returns the stored digest. Once more than maxAttempts attempts were made
+	// the code is deleted. ErrCodeNotFound when there is no live code.
+	AttemptCode(ctx context.Context, phone PhoneNumber, maxAttempts int) ([]byte, error)
+	// ConsumeCode deletes the phone's code if its digest still equals digest,
+	// and reports whether this call did so: of two concurrent consumers of one
+	// code exactly one gets true.
+	ConsumeCode(ctx context.Context, phone PhoneNumber, digest []byte) (bool, error)
+}
+
+// CaptchaRenderer draws a captcha image showing text.
+type CaptchaRenderer interface {
+	// Render returns the encoded image and its media type.
+	Render(ctx context.Context, text string) (Image, error)
+}
+
+// Image is an encoded picture.
+type Image struct {
+	ContentType string
+	Data        []byte
+}
+
+// PhoneParser turns what a user typed into a PhoneNumber, using defaultRegion
+// for numbers written in national form. ErrInvalidPhone when it is not a
+// valid number.
+type PhoneParser interface {
+	ParsePhone(raw string) (PhoneNumber, error)
+}
+
+// SMSSender delivers one text message. Implementations return a *SendError
+// for provider refusals so callers can tell whether to retry.
+type SMSSender interface {
+	SendSMS(ctx context.Context, to PhoneNumber, text string) error
+}
+
+// SMSMessage is a message handed to an SMSOutbox.
+type SMSMessage struct {
+	// ID identifies the message across retries and redeliveries.
+	ID string
+	To PhoneNumber
+	// Text contains the code: keep it out of logs.
+	Text string
+	// CreatedAt and ExpiresAt bound when sending still makes sense: a code
+	// delivered after it expired only confuses the user.
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SMSOutbox accepts messages for delivery in the background, so a request
+// never waits for the SMS provider.
+type SMSOutbox interface {
+	// Enqueue accepts msg or returns an error; once it returns nil the outbox
+	// owns delivery.
+	Enqueue(ctx context.Context, msg SMSMessage) error
+}
+
+// Clock tells the time; tests substitute a fixed one.
+type Clock interface {
+	Now() time.Time
+}
+
+// Random supplies unpredictable secrets; production uses crypto/rand.
+type Random interface {
+	// String returns n characters drawn uniformly from alphabet.
+	String(n int, alphabet string) (string, error)
+}
