@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/color"
 
+	"github.com/google/wire"
 	"github.com/mojocn/base64Captcha"
 
 	"github.com/lemonmall/verifyd/domain"
@@ -57,3 +58,6 @@ func (r *Renderer) Render(ctx context.Context, text string) (domain.Image, error
 	}
 	return domain.Image{ContentType: "image/png", Data: buf.Bytes()}, nil
 }
+
+// ProviderSet provides the renderer as the domain's CaptchaRenderer.
+var ProviderSet = wire.NewSet(NewRenderer, wire.Bind(new(domain.CaptchaRenderer), new(*Renderer)))

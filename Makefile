@@ -1,0 +1,65 @@
+# verifyd's entry points. `make run` needs nothing but Go; `make test` finds or
+# starts a Redis (test/ensure-redis.sh) and runs every check CI runs.
+SHELL := /bin/bash
+GO    ?= go
+PKGS  := ./...
+
+.PHONY: run build test unit lint fmt-check vet staticcheck deps-check generate generate-check bench
+
+run: ## start verifyd on the embedded defaults: memory store, log SMS sender, :8000
+	$(GO) run ./cmd/verifyd
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+test: lint generate-check ## everything: lint, generated code, all tests with -race against real Redis
+	@set -euo pipefail; \
+	url="$$(test/ensure-redis.sh)"; \
+	echo "tests use Redis at $$url"; \
+	VERIFY_TEST_REDIS_URL="$$url" $(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+unit: ## use-case and adapter tests only, no Redis needed for domain/application
+	$(GO) test -race -count=1 ./domain/... ./application/...
+
+lint: fmt-check vet staticcheck deps-check
+
+fmt-check:
+	@out="$$(gofmt -l domain application adapters cmd test)"; \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) tool staticcheck $(PKGS)
+
+# The dependency rule: domain imports only the standard library; application
+# only that and domain; adapters never import cmd.
+deps-check:
+	@set -euo pipefail; bad=0; \
+	mod=$$($(GO) list -m); \
+	check() { \
+		for pkg in $$($(GO) list $$1); do \
+			for imp in $$($(GO) list -f '{{join .Imports " "}}' $$pkg); do \
+				case $$imp in \
+				$$mod/*) for ok in $$2; do [[ $$imp == $$mod/$$ok || $$imp == $$mod/$$ok/* ]] && continue 2; done; \
+					echo "$$pkg imports $$imp"; bad=1 ;; \
+				*.*/*) [[ $$3 == std ]] && { echo "$$pkg imports non-standard $$imp"; bad=1; } ;; \
+				esac; \
+			done; \
+		done; \
+	}; \
+	check ./domain/... "domain" std; \
+	check ./application/... "domain application" std; \
+	check ./adapters/... "domain application adapters" any; \
+	[[ $$bad == 0 ]] && echo "dependency rule holds"; exit $$bad
+
+generate:
+	$(GO) tool wire gen ./cmd/...
+
+generate-check: ## fails when wire_gen.go is stale
+	@$(GO) tool wire diff ./cmd/... && echo "wire_gen.go is up to date" || \
+		{ echo "wire_gen.go is stale: run make generate"; exit 1; }
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,255 @@
+// Package httpapi is verifyd's HTTP interface, built on Fiber: the seed's
+// routes, JSON answers with RETCODE strings, health and readiness probes.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/lemonmall/verifyd/application"
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// Config holds the HTTP server's limits. The zero value is usable: every zero
+// field takes the default shown in DefaultConfig.
+type Config struct {
+	// RequestTimeout bounds the work done for one request, store calls
+	// included, so an unreachable store answers 503 instead of piling up.
+	RequestTimeout time.Duration
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	// BodyLimit is the largest request body accepted, in bytes.
+	BodyLimit int
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig returns the limits used when a field is left zero.
+func DefaultConfig() Config {
+	return Config{
+		RequestTimeout:  3 * time.Second,
+		ReadTimeout:     5 * time.Second,
+		WriteTimeout:    10 * time.Second,
+		IdleTimeout:     60 * time.Second,
+		BodyLimit:       4 << 10,
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = d.RequestTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = d.ReadTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = d.WriteTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = d.BodyLimit
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+	return c
+}
+
+// ReadinessCheck reports whether the service can do its work now, typically
+// by pinging the store.
+type ReadinessCheck func(ctx context.Context) error
+
+// Deps are the use cases and collaborators the handlers call.
+type Deps struct {
+	IssueImageChallenge *application.IssueImageChallenge
+	RequestSMSCode      *application.RequestSMSCode
+	VerifySMSCode       *application.VerifySMSCode
+	Phones              domain.PhoneParser
+	Ready               ReadinessCheck
+	Logger              *slog.Logger
+}
+
+// Server is the Fiber application with its routes.
+type Server struct {
+	app    *fiber.App
+	cfg    Config
+	deps   Deps
+	logger *slog.Logger
+}
+
+// NewServer refuses missing dependencies.
+func NewServer(cfg Config, deps Deps) (*Server, error) {
+	if deps.IssueImageChallenge == nil || deps.RequestSMSCode == nil || deps.VerifySMSCode == nil ||
+		deps.Phones == nil || deps.Ready == nil {
+		return nil, errors.New("httpapi: missing dependency")
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, deps: deps, logger: logger}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "verifyd",
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(logger),
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		ReadBufferSize:        8 << 10,
+		UnescapePath:          true,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App exposes the Fiber app, for tests (app.Test) and for embedding.
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	a := s.app
+	a.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		s.logger.Error("panic in handler", "route", routeOf(c), "panic", fmt.Sprint(e))
+	}}))
+	a.Use(securityHeaders)
+	a.Use(s.deadline)
+
+	a.Get("/healthz", s.healthz)
+	a.Get("/readyz", s.readyz)
+	a.Get("/image_codes/:uuid/", s.imageCode)
+	a.Get("/sms_codes/:mobile/", s.requestSMSCode)
+	a.Post("/sms_codes/:mobile/", s.requestSMSCode)
+	a.Post("/sms_codes/:mobile/verify/", s.verifySMSCode)
+	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// Serve answers requests on ln until ctx is cancelled, then stops taking new
+// connections and lets in-flight requests finish within ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return <-errc
+}
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	return c.Next()
+}
+
+// deadline gives every request a bounded context, so a hung store call ends
+// in a 503 instead of a goroutine waiting forever.
+func (s *Server) deadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+func ok(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(Answer{Code: CodeOK, ErrMsg: "OK"})
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error { return ok(c) }
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if err := s.deps.Ready(c.UserContext()); err != nil {
+		return fmt.Errorf("readiness: %w: %w", domain.ErrStoreUnavailable, err)
+	}
+	return ok(c)
+}
+
+func (s *Server) imageCode(c *fiber.Ctx) error {
+	id, err := domain.ParseChallengeID(param(c, "uuid"))
+	if err != nil {
+		return err
+	}
+	img, err := s.deps.IssueImageChallenge.Handle(c.UserContext(), application.IssueImageChallengeInput{ID: id})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, img.ContentType)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(img.Data)
+}
+
+func (s *Server) phone(c *fiber.Ctx) (domain.PhoneNumber, error) {
+	return s.deps.Phones.ParsePhone(param(c, "mobile"))
+}
+
+func (s *Server) requestSMSCode(c *fiber.Ctx) error {
+	phone, err := s.phone(c)
+	if err != nil {
+		return err
+	}
+	in, err := fields(c, "uuid", "image_code")
+	if err != nil {
+		return err
+	}
+	id, err := domain.ParseChallengeID(in["uuid"])
+	if err != nil {
+		return err
+	}
+	imageCode, err := domain.ParseImageCode(in["image_code"])
+	if err != nil {
+		return err
+	}
+	err = s.deps.RequestSMSCode.Handle(c.UserContext(), application.RequestSMSCodeInput{
+		Phone:       phone,
+		ChallengeID: id,
+		ImageCode:   imageCode,
+		ClientIP:    clientIP(c),
+	})
+	if err != nil {
+		return err
+	}
+	return ok(c)
+}
+
+func (s *Server) verifySMSCode(c *fiber.Ctx) error {
+	phone, err := s.phone(c)
+	if err != nil {
+		return err
+	}
+	in, err := fields(c, "sms_code")
+	if err != nil {
+		return err
+	}
+	code, err := domain.ParseSMSCode(in["sms_code"])
+	if err != nil {
+		return err
+	}
+	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), application.VerifySMSCodeInput{Phone: phone, Code: code}); err != nil {
+		return err
+	}
+	return ok(c)
+}
+
+// param copies a path parameter: Fiber's points into request memory that is
+// reused after the handler returns, and values here end up as map keys in
+// the memory store.
+func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }

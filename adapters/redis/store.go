@@ -1,0 +1,250 @@
+// Package redis provides the Redis adapters, built on rueidis. They work with
+// a standalone Redis 6.2 or later and with Redis Cluster: every multi-key
+// operation touches keys of one phone only, and those share a hash tag.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// Timeouts Dial uses unless the URL sets dial_timeout or write_timeout: a
+// Redis that does not answer within them is treated as down rather than
+// holding requests.
+const (
+	DefaultDialTimeout  = 2 * time.Second
+	DefaultWriteTimeout = 2 * time.Second
+)
+
+// Dial connects to the Redis named by url, as parsed by rueidis.ParseURL:
+// redis://[user:password@]host:port/db, rediss:// for TLS, extra seed nodes
+// with ?addr=host:port. A cluster is detected on its own. Client-side caching
+// is off so any Redis 6.2+ works. The connection is checked with a PING
+// bounded by ctx; errors reaching the server wrap domain.ErrStoreUnavailable.
+func Dial(ctx context.Context, url string) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis: parse url: %w", err)
+	}
+	if opt.Dialer.Timeout == 0 {
+		opt.Dialer.Timeout = DefaultDialTimeout
+	}
+	if opt.ConnWriteTimeout == 0 {
+		opt.ConnWriteTimeout = DefaultWriteTimeout
+	}
+	opt.DisableCache = true
+	if err := ctx.Err(); err != nil {
+		return nil, unavailable("dial", err)
+	}
+	client, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, unavailable("dial", err)
+	}
+	if err := ping(ctx, client); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return client, nil
+}
+
+// Keys. The captcha key and its plain string value are the Django seed's, so
+// both implementations can share a Redis during a migration. Per-phone keys
+// carry the number in a hash tag, so that in a cluster they share one slot and
+// one Lua script may touch them together.
+func challengeKey(id domain.ChallengeID) string { return "img_" + string(id) }
+func codeKey(phone domain.PhoneNumber) string   { return "sms_{" + phone.E164() + "}" }
+func resendKey(phone domain.PhoneNumber) string { return "send_flag_{" + phone.E164() + "}" }
+
+// issueScript claims the resend slot (KEYS[1]) for ARGV[3] ms and, only then,
+// replaces the code hash (KEYS[2]) with digest ARGV[1], zero attempts and a
+// TTL of ARGV[2] ms. It returns 0 when issued, otherwise the milliseconds left
+// on the slot (at least 1).
+var issueScript = rueidis.NewLuaScript(`
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[2], 'digest', ARGV[1], 'attempts', '0')
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  return 0
+end
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  -- A slot without expiry would lock the phone out for good: repair it.
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  left = tonumber(ARGV[3])
+end
+if left < 1 then
+  left = 1
+end
+return left
+`)
+
+// attemptScript counts one attempt on the code hash KEYS[1] and returns its
+// digest, or nil when there is no code or the count exceeds ARGV[1], in which
+// case the code is deleted.
+var attemptScript = rueidis.NewLuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return false
+end
+local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if n > tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+return redis.call('HGET', KEYS[1], 'digest')
+`)
+
+// consumeScript deletes the code hash KEYS[1] if its digest equals ARGV[1]
+// and returns 1 if it did, else 0.
+var consumeScript = rueidis.NewLuaScript(`
+if redis.call('HGET', KEYS[1], 'digest') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`)
+
+// Store implements domain.ChallengeStore and domain.CodeStore on Redis. Every
+// method is a single command or Lua script, so each is atomic on the server
+// and safe across any number of verifyd instances.
+type Store struct {
+	client rueidis.Client
+}
+
+var (
+	_ domain.ChallengeStore = (*Store)(nil)
+	_ domain.CodeStore      = (*Store)(nil)
+)
+
+// NewStore returns a Store using client, which the caller keeps and closes.
+// A nil client is a wiring mistake, so it panics.
+func NewStore(client rueidis.Client) *Store {
+	if client == nil {
+		panic("redis: NewStore needs a non-nil rueidis.Client")
+	}
+	return &Store{client: client}
+}
+
+// Ping reports whether Redis answers, for readiness checks.
+func (s *Store) Ping(ctx context.Context) error { return ping(ctx, s.client) }
+
+// SaveChallenge stores answer under id for ttl, replacing any earlier one.
+func (s *Store) SaveChallenge(ctx context.Context, id domain.ChallengeID, answer string, ttl time.Duration) error {
+	if ttl <= 0 {
+		return errors.New("redis: challenge ttl must be positive")
+	}
+	cmd := s.client.B().Set().Key(challengeKey(id)).Value(answer).PxMilliseconds(millis(ttl)).Build()
+	if err := s.client.Do(ctx, cmd).Error(); err != nil {
+		return storeError("save challenge", err)
+	}
+	return nil
+}
+
+// TakeChallenge returns the answer stored under id and removes it (GETDEL).
+func (s *Store) TakeChallenge(ctx context.Context, id domain.ChallengeID) (string, error) {
+	answer, err := s.client.Do(ctx, s.client.B().Getdel().Key(challengeKey(id)).Build()).ToString()
+	if rueidis.IsRedisNil(err) {
+		return "", domain.ErrChallengeNotFound
+	}
+	if err != nil {
+		return "", storeError("take challenge", err)
+	}
+	return answer, nil
+}
+
+// IssueCode claims the phone's resend slot and, if that succeeds, stores the
+// code with a fresh attempt counter; otherwise it returns a
+// *domain.ThrottledError and changes nothing.
+func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc domain.NewCode) error {
+	if nc.TTL <= 0 || nc.ResendInterval <= 0 {
+		return errors.New("redis: code ttl and resend interval must be positive")
+	}
+	left, err := issueScript.Exec(ctx, s.client,
+		[]string{resendKey(phone), codeKey(phone)},
+		[]string{string(nc.Digest), formatMillis(nc.TTL), formatMillis(nc.ResendInterval)},
+	).AsInt64()
+	if err != nil {
+		return storeError("issue code", err)
+	}
+	if left > 0 {
+		return &domain.ThrottledError{RetryAfter: time.Duration(left) * time.Millisecond}
+	}
+	return nil
+}
+
+// AttemptCode counts one attempt and returns the stored digest; the attempt
+// after the maxAttempts-th deletes the code and finds nothing.
+func (s *Store) AttemptCode(ctx context.Context, phone domain.PhoneNumber, maxAttempts int) ([]byte, error) {
+	digest, err := attemptScript.Exec(ctx, s.client,
+		[]string{codeKey(phone)},
+		[]string{strconv.Itoa(maxAttempts)},
+	).AsBytes()
+	if rueidis.IsRedisNil(err) {
+		return nil, domain.ErrCodeNotFound
+	}
+	if err != nil {
+		return nil, storeError("attempt code", err)
+	}
+	return digest, nil
+}
+
+// ConsumeCode deletes the phone's code if its digest equals digest and
+// reports whether it did.
+func (s *Store) ConsumeCode(ctx context.Context, phone domain.PhoneNumber, digest []byte) (bool, error) {
+	n, err := consumeScript.Exec(ctx, s.client,
+		[]string{codeKey(phone)},
+		[]string{string(digest)},
+	).AsInt64()
+	if err != nil {
+		return false, storeError("consume code", err)
+	}
+	return n == 1, nil
+}
+
+func ping(ctx context.Context, client rueidis.Client) error {
+	if err := client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
+		return storeError("ping", err)
+	}
+	return nil
+}
+
+// storeError wraps err from an operation. Anything but an error reply from
+// Redis (network failure, timeout, closed client, cancelled context) and the
+// replies that mean "not now" (LOADING, CLUSTERDOWN, TRYAGAIN, MASTERDOWN,
+// READONLY during a failover) wrap domain.ErrStoreUnavailable: the request may
+// succeed later. Other error replies are bugs and are only wrapped.
+func storeError(op string, err error) error {
+	if rerr, ok := rueidis.IsRedisErr(err); ok && !transient(rerr) {
+		return fmt.Errorf("redis: %s: %w", op, err)
+	}
+	return unavailable(op, err)
+}
+
+func unavailable(op string, err error) error {
+	return fmt.Errorf("redis: %s: %w: %w", op, domain.ErrStoreUnavailable, err)
+}
+
+func transient(rerr *rueidis.RedisError) bool {
+	if rerr.IsLoading() || rerr.IsClusterDown() || rerr.IsTryAgain() {
+		return true
+	}
+	msg := rerr.Error()
+	return strings.HasPrefix(msg, "MASTERDOWN") || strings.HasPrefix(msg, "READONLY")
+}
+
+// millis converts d to whole milliseconds for PX and PEXPIRE, rounding up so
+// that a positive duration never becomes 0, which Redis refuses. (rueidis's
+// Px(time.Duration) would truncate, and passing a bare int to it means
+// nanoseconds.)
+func millis(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+func formatMillis(d time.Duration) string { return strconv.FormatInt(millis(d), 10) }
