@@ -1,0 +1,275 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// Defaults for the zero OutboxConfig fields.
+const (
+	DefaultOutboxWorkers     = 4
+	DefaultOutboxQueueSize   = 1024
+	DefaultOutboxMaxAttempts = 4 // one try and three retries
+	DefaultOutboxBackoff     = 500 * time.Millisecond
+	DefaultOutboxMaxBackoff  = 10 * time.Second
+)
+
+// OutboxConfig sizes an Outbox. Zero (or negative) fields take the defaults.
+type OutboxConfig struct {
+	// Workers is how many messages are sent concurrently.
+	Workers int
+	// QueueSize is how many accepted messages may wait for a worker; Enqueue
+	// refuses more.
+	QueueSize int
+	// MaxAttempts bounds the sends of one message, first try included.
+	MaxAttempts int
+	// Backoff is the wait before the first retry; it doubles for each later
+	// retry up to MaxBackoff, and each wait is jittered to between half and
+	// all of that.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+func (c OutboxConfig) withDefaults() OutboxConfig {
+	if c.Workers <= 0 {
+		c.Workers = DefaultOutboxWorkers
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultOutboxQueueSize
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultOutboxMaxAttempts
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = DefaultOutboxBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultOutboxMaxBackoff
+	}
+	if c.MaxBackoff < c.Backoff {
+		c.MaxBackoff = c.Backoff
+	}
+	return c
+}
+
+// Outbox is an in-process domain.SMSOutbox: a bounded queue served by a fixed
+// pool of workers that send with retries. Accepted messages live only in
+// memory, so a crash loses them; a Close drains them.
+type Outbox struct {
+	sender domain.SMSSender
+	clock  domain.Clock
+	logger *slog.Logger
+	cfg    OutboxConfig
+
+	mu     sync.RWMutex // guards closed and sends on queue against close(queue)
+	closed bool
+	queue  chan domain.SMSMessage
+
+	closeOnce sync.Once
+	draining  chan struct{} // closed by Close: retries stop waiting
+	// sendCtx is what SendSMS gets; abort cancels it when Close gives up.
+	sendCtx context.Context
+	abort   context.CancelFunc
+	stopped chan struct{} // closed when every worker has returned
+}
+
+var _ domain.SMSOutbox = (*Outbox)(nil)
+
+// NewOutbox starts cfg.Workers workers sending through sender; Close stops
+// them. sender and clock are required; a nil logger means slog.Default().
+func NewOutbox(sender domain.SMSSender, clock domain.Clock, logger *slog.Logger, cfg OutboxConfig) *Outbox {
+	if sender == nil {
+		panic("memory.NewOutbox: nil sender")
+	}
+	if clock == nil {
+		panic("memory.NewOutbox: nil clock")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	sendCtx, abort := context.WithCancel(context.Background())
+	o := &Outbox{
+		sender:   sender,
+		clock:    clock,
+		logger:   logger,
+		cfg:      cfg,
+		queue:    make(chan domain.SMSMessage, cfg.QueueSize),
+		draining: make(chan struct{}),
+		sendCtx:  sendCtx,
+		abort:    abort,
+		stopped:  make(chan struct{}),
+	}
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Go(o.work)
+	}
+	go func() {
+		wg.Wait()
+		abort() // release the context's resources
+		close(o.stopped)
+	}()
+	return o
+}
+
+// Enqueue accepts msg for background delivery without waiting for the
+// provider. ctx is not used for the send: the request that enqueues is over
+// long before the message is delivered. When the queue is full or the outbox
+// is closed it returns an error wrapping domain.ErrOutboxFull.
+func (o *Outbox) Enqueue(_ context.Context, msg domain.SMSMessage) error {
+	if msg.To.IsZero() {
+		return errors.New("memory outbox: message has no recipient")
+	}
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.closed {
+		return fmt.Errorf("memory outbox: closed: %w", domain.ErrOutboxFull)
+	}
+	select {
+	case o.queue <- msg:
+		return nil
+	default:
+		return fmt.Errorf("memory outbox: queue of %d is full: %w", o.cfg.QueueSize, domain.ErrOutboxFull)
+	}
+}
+
+// Close stops accepting messages and waits until the workers have attempted
+// every message already accepted, or until ctx is done. Retries waiting for
+// their backoff are attempted once more at once instead. If ctx ends first,
+// Close cancels the sends in flight, drops what is left (logging each
+// message) and returns an error wrapping ctx.Err(). Close may be called more
+// than once.
+func (o *Outbox) Close(ctx context.Context) error {
+	o.closeOnce.Do(func() {
+		o.mu.Lock()
+		o.closed = true
+		close(o.queue)
+		o.mu.Unlock()
+		close(o.draining)
+	})
+	select {
+	case <-o.stopped:
+		return nil
+	case <-ctx.Done():
+		o.abort()
+		return fmt.Errorf("memory outbox: close: %w", ctx.Err())
+	}
+}
+
+func (o *Outbox) work() {
+	for msg := range o.queue {
+		o.deliver(msg)
+	}
+}
+
+// Outcomes logged, one line per message.
+const (
+	outboxDelivered = "delivered"
+	outboxRetrying  = "retrying" // not final: logged per failed attempt
+	outboxFailed    = "failed"   // permanent provider refusal
+	outboxGaveUp    = "gave_up"  // temporary failures until attempts ran out
+	outboxExpired   = "expired"
+	outboxDropped   = "dropped" // Close gave up before the message was sent
+)
+
+// deliver sends msg, retrying temporary failures with backoff.
+func (o *Outbox) deliver(msg domain.SMSMessage) {
+	last := false // set once shutdown turned the next attempt into the last
+	for attempt := 1; ; attempt++ {
+		if o.sendCtx.Err() != nil {
+			o.log(slog.LevelError, msg, attempt-1, outboxDropped, nil)
+			return
+		}
+		if !msg.ExpiresAt.IsZero() && !o.clock.Now().Before(msg.ExpiresAt) {
+			o.log(slog.LevelWarn, msg, attempt-1, outboxExpired, nil)
+			return
+		}
+
+		err := o.sender.SendSMS(o.sendCtx, msg.To, msg.Text)
+		switch {
+		case err == nil:
+			o.log(slog.LevelInfo, msg, attempt, outboxDelivered, nil)
+			return
+		case !domain.IsRetryableSend(err):
+			o.log(slog.LevelError, msg, attempt, outboxFailed, err)
+			return
+		case last || attempt >= o.cfg.MaxAttempts:
+			o.log(slog.LevelError, msg, attempt, outboxGaveUp, err)
+			return
+		}
+
+		o.log(slog.LevelWarn, msg, attempt, outboxRetrying, err)
+		if !o.wait(o.backoff(attempt)) {
+			last = true
+		}
+	}
+}
+
+// wait sleeps for d and reports whether it did; it returns false at once when
+// the outbox is shutting down.
+func (o *Outbox) wait(d time.Duration) bool {
+	select {
+	case <-o.draining:
+		return false
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-o.draining:
+		return false
+	}
+}
+
+// backoff is the wait after failed attempt n (1-based): Backoff·2^(n-1)
+// capped at MaxBackoff, jittered to between half and all of it so that
+// workers that failed together do not retry together.
+func (o *Outbox) backoff(n int) time.Duration {
+	d := o.cfg.Backoff
+	for i := 1; i < n && d < o.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, o.cfg.MaxBackoff)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// log writes the one line describing an outcome; attempt is the number of
+// sends made so far (0 when a message expired or was dropped before its
+// first). It names the phone only masked and never the text.
+func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outcome string, err error) {
+	attrs := []slog.Attr{
+		slog.String("message_id", msg.ID),
+		slog.String("to", msg.To.String()),
+		slog.Int("attempt", attempt),
+		slog.String("outcome", outcome),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", outboxSafeError(err, msg)))
+	}
+	o.logger.LogAttrs(context.Background(), level, "sms outbox", attrs...)
+}
+
+// outboxSafeError is err's text with the message text and the full number
+// taken out, in case a sender echoes them.
+func outboxSafeError(err error, msg domain.SMSMessage) string {
+	s := err.Error()
+	if msg.Text != "" {
+		s = strings.ReplaceAll(s, msg.Text, "[text]")
+	}
+	if e164 := msg.To.E164(); e164 != "" {
+		s = strings.ReplaceAll(s, e164, msg.To.String())
+		s = strings.ReplaceAll(s, e164[1:], msg.To.String())
+	}
+	return s
+}

@@ -1,0 +1,436 @@
+package memory_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// outboxWaitLimit only bounds a broken test; no assertion depends on timing.
+const outboxWaitLimit = 10 * time.Second
+
+const outboxTestText = "Your verifyd code is 482913"
+
+var (
+	outboxTemporary = &domain.SendError{Provider: "fake", Code: 503, Retryable: true, Reason: "unavailable"}
+	outboxPermanent = &domain.SendError{Provider: "fake", Code: 21211, Retryable: false, Reason: "invalid number"}
+)
+
+// outboxFakeSender returns scripted results and records every call.
+type outboxFakeSender struct {
+	mu      sync.Mutex
+	calls   []string // E.164 of each call
+	texts   []string
+	results []error                          // result of call i; nil past the end
+	before  func(n int, ctx context.Context) // runs before call n (1-based) returns
+	called  chan int                         // receives n after call n, if not nil
+}
+
+func (s *outboxFakeSender) SendSMS(ctx context.Context, to domain.PhoneNumber, text string) error {
+	s.mu.Lock()
+	s.calls = append(s.calls, to.E164())
+	s.texts = append(s.texts, text)
+	n := len(s.calls)
+	var err error
+	if n <= len(s.results) {
+		err = s.results[n-1]
+	}
+	before := s.before
+	s.mu.Unlock()
+	if before != nil {
+		before(n, ctx)
+	}
+	if s.called != nil {
+		s.called <- n
+	}
+	return err
+}
+
+func (s *outboxFakeSender) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+type outboxFakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *outboxFakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *outboxFakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// outboxLogBuffer is a bytes.Buffer safe for the workers to write while the
+// test reads.
+type outboxLogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *outboxLogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *outboxLogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type outboxHarness struct {
+	outbox *memory.Outbox
+	sender *outboxFakeSender
+	clock  *outboxFakeClock
+	logs   *outboxLogBuffer
+}
+
+func newOutboxHarness(t *testing.T, sender *outboxFakeSender, cfg memory.OutboxConfig) *outboxHarness {
+	t.Helper()
+	if cfg.Backoff == 0 {
+		cfg.Backoff = time.Millisecond
+	}
+	h := &outboxHarness{
+		sender: sender,
+		clock:  &outboxFakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+		logs:   &outboxLogBuffer{},
+	}
+	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.outbox = memory.NewOutbox(sender, h.clock, logger, cfg)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), outboxWaitLimit)
+		defer cancel()
+		_ = h.outbox.Close(ctx)
+		h.assertLogsClean(t)
+	})
+	return h
+}
+
+func (h *outboxHarness) message(t *testing.T, id string) domain.SMSMessage {
+	t.Helper()
+	to, err := domain.NewPhoneNumber("+8613812345678", "CN", domain.LineMobile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := h.clock.Now()
+	return domain.SMSMessage{ID: id, To: to, Text: outboxTestText, CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
+}
+
+func (h *outboxHarness) enqueue(t *testing.T, msg domain.SMSMessage) {
+	t.Helper()
+	if err := h.outbox.Enqueue(context.Background(), msg); err != nil {
+		t.Fatalf("Enqueue(%s): %v", msg.ID, err)
+	}
+}
+
+func (h *outboxHarness) close(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), outboxWaitLimit)
+	defer cancel()
+	if err := h.outbox.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// assertLogsClean checks that neither the text, the code nor the full number
+// was logged.
+func (h *outboxHarness) assertLogsClean(t *testing.T) {
+	t.Helper()
+	logs := h.logs.String()
+	for _, secret := range []string{outboxTestText, "482913", "+8613812345678", "8613812345678"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs)
+		}
+	}
+}
+
+func (h *outboxHarness) assertLogged(t *testing.T, id, outcome string) {
+	t.Helper()
+	logs := h.logs.String()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "message_id="+id+" ") && strings.Contains(line, "outcome="+outcome) {
+			if !strings.Contains(line, "to="+domain.MaskPhone("+8613812345678")) {
+				t.Errorf("log line lacks the masked phone: %s", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no %s line for %s in logs:\n%s", outcome, id, logs)
+}
+
+func waitOutboxCalls(t *testing.T, called <-chan int, n int) {
+	t.Helper()
+	timeout := time.After(outboxWaitLimit)
+	for {
+		select {
+		case got := <-called:
+			if got >= n {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("sender was not called %d times", n)
+		}
+	}
+}
+
+func TestOutbox_DeliversMessageOnce(t *testing.T) {
+	h := newOutboxHarness(t, &outboxFakeSender{}, memory.OutboxConfig{})
+	msg := h.message(t, "m1")
+
+	h.enqueue(t, msg)
+	h.close(t)
+
+	if got := h.sender.count(); got != 1 {
+		t.Fatalf("sender called %d times, want 1", got)
+	}
+	if h.sender.calls[0] != "+8613812345678" || h.sender.texts[0] != outboxTestText {
+		t.Errorf("sent %q to %q", h.sender.texts[0], h.sender.calls[0])
+	}
+	h.assertLogged(t, "m1", "delivered")
+}
+
+func TestOutbox_RetriesTemporaryFailuresUntilDelivered(t *testing.T) {
+	sender := &outboxFakeSender{
+		results: []error{outboxTemporary, errors.New("connection reset"), nil},
+		called:  make(chan int, 10),
+	}
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{})
+
+	h.enqueue(t, h.message(t, "m1"))
+	waitOutboxCalls(t, sender.called, 3)
+	h.close(t)
+
+	if got := sender.count(); got != 3 {
+		t.Fatalf("sender called %d times, want 3", got)
+	}
+	h.assertLogged(t, "m1", "retrying")
+	h.assertLogged(t, "m1", "delivered")
+}
+
+func TestOutbox_PermanentFailureIsNotRetried(t *testing.T) {
+	h := newOutboxHarness(t, &outboxFakeSender{results: []error{outboxPermanent}}, memory.OutboxConfig{})
+
+	h.enqueue(t, h.message(t, "m1"))
+	h.close(t)
+
+	if got := h.sender.count(); got != 1 {
+		t.Fatalf("sender called %d times, want 1", got)
+	}
+	h.assertLogged(t, "m1", "failed")
+}
+
+func TestOutbox_GivesUpAfterMaxAttempts(t *testing.T) {
+	sender := &outboxFakeSender{
+		results: []error{outboxTemporary, outboxTemporary, outboxTemporary, outboxTemporary, outboxTemporary},
+		called:  make(chan int, 10),
+	}
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{}) // default: 4 attempts
+
+	h.enqueue(t, h.message(t, "m1"))
+	waitOutboxCalls(t, sender.called, 4)
+	h.close(t)
+
+	if got := sender.count(); got != 4 {
+		t.Fatalf("sender called %d times, want 4", got)
+	}
+	h.assertLogged(t, "m1", "gave_up")
+}
+
+func TestOutbox_RefusesWhenQueueIsFull(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	sender := &outboxFakeSender{before: func(n int, _ context.Context) {
+		if n == 1 {
+			close(started)
+			<-release
+		}
+	}}
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{Workers: 1, QueueSize: 1})
+
+	h.enqueue(t, h.message(t, "m1"))
+	<-started // the only worker is busy with m1
+	h.enqueue(t, h.message(t, "m2"))
+	err := h.outbox.Enqueue(context.Background(), h.message(t, "m3"))
+
+	if !errors.Is(err, domain.ErrOutboxFull) {
+		t.Fatalf("Enqueue on a full queue = %v, want ErrOutboxFull", err)
+	}
+	close(release)
+	h.close(t)
+	if got := sender.count(); got != 2 {
+		t.Errorf("sender called %d times, want 2 (m1 and m2)", got)
+	}
+}
+
+func TestOutbox_RefusesAfterClose(t *testing.T) {
+	h := newOutboxHarness(t, &outboxFakeSender{}, memory.OutboxConfig{})
+	h.close(t)
+
+	err := h.outbox.Enqueue(context.Background(), h.message(t, "m1"))
+
+	if !errors.Is(err, domain.ErrOutboxFull) {
+		t.Fatalf("Enqueue after Close = %v, want ErrOutboxFull", err)
+	}
+	if got := h.sender.count(); got != 0 {
+		t.Errorf("sender called %d times, want 0", got)
+	}
+}
+
+func TestOutbox_CloseDrainsQueuedMessages(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	sender := &outboxFakeSender{before: func(n int, _ context.Context) {
+		if n == 1 {
+			close(started)
+			<-release
+		}
+	}}
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{Workers: 1, QueueSize: 10})
+
+	h.enqueue(t, h.message(t, "m0"))
+	<-started
+	for i := 1; i < 5; i++ {
+		h.enqueue(t, h.message(t, fmt.Sprintf("m%d", i)))
+	}
+	go close(release)
+	h.close(t)
+
+	if got := sender.count(); got != 5 {
+		t.Fatalf("sender called %d times, want 5", got)
+	}
+	for i := range 5 {
+		h.assertLogged(t, fmt.Sprintf("m%d", i), "delivered")
+	}
+}
+
+func TestOutbox_CloseCutsRetryWaitShortWithOneLastAttempt(t *testing.T) {
+	sender := &outboxFakeSender{
+		results: []error{outboxTemporary, outboxTemporary, outboxTemporary},
+		called:  make(chan int, 10),
+	}
+	// A backoff far beyond outboxWaitLimit: Close only succeeds if it
+	// interrupts the wait.
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{Backoff: time.Hour})
+
+	h.enqueue(t, h.message(t, "m1"))
+	waitOutboxCalls(t, sender.called, 1)
+	h.close(t)
+
+	if got := sender.count(); got != 2 {
+		t.Fatalf("sender called %d times, want 2 (first try and the last one at shutdown)", got)
+	}
+	h.assertLogged(t, "m1", "gave_up")
+}
+
+func TestOutbox_CloseDeliversOnLastAttemptAfterInterruptedWait(t *testing.T) {
+	sender := &outboxFakeSender{results: []error{outboxTemporary, nil}, called: make(chan int, 10)}
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{Backoff: time.Hour})
+
+	h.enqueue(t, h.message(t, "m1"))
+	waitOutboxCalls(t, sender.called, 1)
+	h.close(t)
+
+	if got := sender.count(); got != 2 {
+		t.Fatalf("sender called %d times, want 2", got)
+	}
+	h.assertLogged(t, "m1", "delivered")
+}
+
+func TestOutbox_CloseGivesUpWhenContextEnds(t *testing.T) {
+	started := make(chan struct{})
+	sender := &outboxFakeSender{
+		results: []error{context.Canceled},
+		before: func(n int, ctx context.Context) {
+			if n == 1 {
+				close(started)
+				<-ctx.Done() // a provider that hangs until cancelled
+			}
+		},
+	}
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{Workers: 1})
+
+	h.enqueue(t, h.message(t, "m1"))
+	<-started
+	h.enqueue(t, h.message(t, "m2"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := h.outbox.Close(ctx)
+
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Close = %v, want context.Canceled", err)
+	}
+	h.close(t) // now returns once the aborted workers have stopped
+	if got := sender.count(); got != 1 {
+		t.Errorf("sender called %d times, want 1 (m2 dropped)", got)
+	}
+	h.assertLogged(t, "m2", "dropped")
+}
+
+func TestOutbox_DropsExpiredMessage(t *testing.T) {
+	h := newOutboxHarness(t, &outboxFakeSender{}, memory.OutboxConfig{})
+	msg := h.message(t, "m1")
+	h.clock.Advance(5 * time.Minute) // ExpiresAt is now
+
+	h.enqueue(t, msg)
+	h.close(t)
+
+	if got := h.sender.count(); got != 0 {
+		t.Fatalf("sender called %d times, want 0", got)
+	}
+	h.assertLogged(t, "m1", "expired")
+}
+
+func TestOutbox_StopsRetryingOnceExpired(t *testing.T) {
+	var clock func() *outboxFakeClock
+	sender := &outboxFakeSender{
+		results: []error{outboxTemporary, outboxTemporary},
+		before: func(int, context.Context) {
+			clock().Advance(time.Hour) // the first attempt outlives the code
+		},
+		called: make(chan int, 10),
+	}
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{})
+	clock = func() *outboxFakeClock { return h.clock }
+
+	h.enqueue(t, h.message(t, "m1"))
+	waitOutboxCalls(t, sender.called, 1)
+	h.close(t)
+
+	if got := sender.count(); got != 1 {
+		t.Fatalf("sender called %d times, want 1", got)
+	}
+	h.assertLogged(t, "m1", "expired")
+}
+
+func TestOutbox_ErrorsEchoingTheTextAreRedacted(t *testing.T) {
+	echo := &domain.SendError{
+		Provider: "fake",
+		Reason:   fmt.Sprintf("body %q to +8613812345678 refused", outboxTestText),
+	}
+	h := newOutboxHarness(t, &outboxFakeSender{results: []error{echo}}, memory.OutboxConfig{})
+
+	h.enqueue(t, h.message(t, "m1"))
+	h.close(t)
+
+	h.assertLogged(t, "m1", "failed")
+	h.assertLogsClean(t)
+}

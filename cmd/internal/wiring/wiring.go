@@ -1,0 +1,133 @@
+// Package wiring holds the Wire providers that turn a config.Config into
+// adapters. It is the only place where configuration picks an adapter; the
+// binaries in cmd/ assemble their graphs from ProviderSet.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/wire"
+
+	"github.com/lemonmall/verifyd/adapters/captcha"
+	"github.com/lemonmall/verifyd/adapters/httpapi"
+	"github.com/lemonmall/verifyd/adapters/logsms"
+	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/phonenumber"
+	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/adapters/system"
+	"github.com/lemonmall/verifyd/adapters/twiliosms"
+	"github.com/lemonmall/verifyd/application"
+	"github.com/lemonmall/verifyd/cmd/internal/config"
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// ProviderSet builds everything a verifyd process needs from a Config and a
+// logger.
+var ProviderSet = wire.NewSet(
+	ProvideStore,
+	ProvideChallengeStore,
+	ProvideCodeStore,
+	ProvideReadiness,
+	ProvideSender,
+	ProvideOutbox,
+	ProvideDigester,
+	ProvidePolicy,
+	ProvidePhoneParser,
+	ProvideHTTPConfig,
+	captcha.ProviderSet,
+	system.ProviderSet,
+	application.NewIssueImageChallenge,
+	application.NewRequestSMSCode,
+	application.NewVerifySMSCode,
+	wire.Struct(new(httpapi.Deps), "*"),
+	httpapi.NewServer,
+)
+
+// Store is what verifyd needs from a store backend.
+type Store interface {
+	domain.ChallengeStore
+	domain.CodeStore
+	Ping(ctx context.Context) error
+}
+
+// ProvideStore opens the configured store. Only the chosen backend is
+// touched: a memory store never dials Redis.
+func ProvideStore(ctx context.Context, cfg config.Config, clock domain.Clock) (Store, func(), error) {
+	switch cfg.Store {
+	case config.StoreMemory:
+		return memory.NewStore(clock), func() {}, nil
+	case config.StoreRedis:
+		client, err := redis.Dial(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("VERIFY_STORE=redis: %w", err)
+		}
+		return redis.NewStore(client), client.Close, nil
+	}
+	return nil, nil, fmt.Errorf("VERIFY_STORE=%q: want memory or redis", cfg.Store)
+}
+
+// ProvideChallengeStore narrows the store to the captcha port.
+func ProvideChallengeStore(s Store) domain.ChallengeStore { return s }
+
+// ProvideCodeStore narrows the store to the SMS code port.
+func ProvideCodeStore(s Store) domain.CodeStore { return s }
+
+// ProvideReadiness reports the service ready when its store answers.
+func ProvideReadiness(s Store) httpapi.ReadinessCheck { return s.Ping }
+
+// ProvideSender picks the SMS provider.
+func ProvideSender(cfg config.Config, logger *slog.Logger) (domain.SMSSender, error) {
+	switch cfg.SMSProvider {
+	case config.SMSLog:
+		return logsms.NewSender(logger), nil
+	case config.SMSTwilio:
+		s, err := twiliosms.NewSender(cfg.Twilio)
+		if err != nil {
+			return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=twilio: %w", err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=%q: want log or twilio", cfg.SMSProvider)
+}
+
+// ProvideOutbox starts the in-process delivery pool. Its cleanup stops taking
+// messages and waits, up to the shutdown timeout, for queued ones to be sent.
+func ProvideOutbox(cfg config.Config, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger) (domain.SMSOutbox, func()) {
+	outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
+		Workers:   cfg.SMSWorkers,
+		QueueSize: cfg.SMSQueueSize,
+	})
+	return outbox, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := outbox.Close(ctx); err != nil {
+			logger.Error("sms outbox did not drain before shutdown", "err", err)
+		}
+	}
+}
+
+// ProvideDigester keys SMS code digests with the configured secret.
+func ProvideDigester(cfg config.Config) (*domain.CodeDigester, error) {
+	return domain.NewCodeDigester(cfg.CodeSecret)
+}
+
+// ProvidePolicy returns the seed's expiries and limits.
+func ProvidePolicy() domain.Policy { return domain.DefaultPolicy() }
+
+// ProvidePhoneParser reads national numbers in the configured region.
+func ProvidePhoneParser(cfg config.Config) (domain.PhoneParser, error) {
+	p, err := phonenumber.NewParser(cfg.DefaultRegion)
+	if err != nil {
+		return nil, fmt.Errorf("VERIFY_DEFAULT_REGION: %w", err)
+	}
+	return p, nil
+}
+
+// ProvideHTTPConfig applies the configured shutdown timeout to the server.
+func ProvideHTTPConfig(cfg config.Config) httpapi.Config {
+	c := httpapi.DefaultConfig()
+	c.ShutdownTimeout = cfg.ShutdownTimeout
+	return c
+}

@@ -1,0 +1,53 @@
+// Command verifyd serves image captchas and SMS one-time codes over HTTP.
+//
+// Configuration comes from the environment; see README.md for the variables.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lemonmall/verifyd/cmd/internal/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := realMain(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "verifyd:", err)
+		os.Exit(1)
+	}
+}
+
+func realMain(ctx context.Context) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	server, cleanup, err := initServer(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("VERIFY_ADDR=%q: %w", cfg.Addr, err)
+	}
+	logger.Info("verifyd listening", "addr", ln.Addr().String(), "store", cfg.Store, "sms_provider", cfg.SMSProvider)
+	if cfg.SMSProvider == config.SMSLog {
+		logger.Warn("SMS codes are written to this log (VERIFY_SMS_PROVIDER=log): for development only")
+	}
+	if err := server.Serve(ctx, ln); err != nil {
+		return err
+	}
+	logger.Info("verifyd stopped")
+	return nil
+}
