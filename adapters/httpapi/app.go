@@ -31,6 +31,9 @@ type Config struct {
 	BodyLimit int
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// DevelopmentSMS says codes go to the log SMS sender, so the web page can
+	// tell a developer where to find them.
+	DevelopmentSMS bool
 }
 
 // DefaultConfig returns the limits used when a field is left zero.
@@ -128,6 +131,7 @@ func (s *Server) routes() {
 	a.Use(securityHeaders)
 	a.Use(s.deadline)
 
+	s.pageRoutes()
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/image_codes/:uuid/", s.imageCode)
@@ -153,7 +157,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return <-errc
 }
 
+// contentSecurityPolicy allows the page its own scripts, styles, captcha
+// images and API calls, and nothing else: no inline code, no other origin.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 func securityHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	c.Set(fiber.HeaderXFrameOptions, "DENY")

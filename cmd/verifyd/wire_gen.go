@@ -23,9 +23,14 @@ import (
 // order of opening, the outbox (draining queued messages) and the store.
 func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*httpapi.Server, func(), error) {
 	httpapiConfig := wiring.ProvideHTTPConfig(cfg)
-	clock := _wireClockValue
-	store, cleanup, err := wiring.ProvideStore(ctx, cfg, clock)
+	redis, cleanup, err := wiring.ProvideRedis(ctx, cfg)
 	if err != nil {
+		return nil, nil, err
+	}
+	clock := _wireClockValue
+	store, err := wiring.ProvideStore(cfg, redis, clock)
+	if err != nil {
+		cleanup()
 		return nil, nil, err
 	}
 	challengeStore := wiring.ProvideChallengeStore(store)

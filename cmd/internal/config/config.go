@@ -45,6 +45,12 @@ type Config struct {
 	SMSQueueSize    int
 	ShutdownTimeout time.Duration
 	Twilio          twiliosms.Config
+	Queue           QueueConfig
+}
+
+// UsesRedis reports whether anything in this configuration lives on Redis.
+func (c Config) UsesRedis() bool {
+	return c.Store == StoreRedis || c.Queue.UsesRedis()
 }
 
 // Getenv is os.Getenv's signature, so tests can pass a map lookup.
@@ -71,9 +77,12 @@ func Load(getenv Getenv) (Config, error) {
 	if !phonenumber.IsKnownRegion(cfg.DefaultRegion) {
 		p.fail("VERIFY_DEFAULT_REGION=%q: want an ISO 3166-1 alpha-2 region such as CN or US", cfg.DefaultRegion)
 	}
-	if cfg.Store == StoreRedis {
+	cfg.Queue = p.queue()
+	if cfg.UsesRedis() {
 		if _, err := rueidis.ParseURL(cfg.RedisURL); err != nil {
-			p.fail("VERIFY_REDIS_URL=%q: %v", redactURL(cfg.RedisURL), err)
+			// url.Parse errors quote the whole URL, password included.
+			msg := strings.ReplaceAll(err.Error(), cfg.RedisURL, redactURL(cfg.RedisURL))
+			p.fail("VERIFY_REDIS_URL=%q: %s", redactURL(cfg.RedisURL), msg)
 		}
 	}
 
@@ -103,8 +112,24 @@ func Load(getenv Getenv) (Config, error) {
 		Timeout:             10 * time.Second,
 	}
 	if cfg.SMSProvider == SMSTwilio {
-		if err := cfg.Twilio.Validate(); err != nil {
-			p.fail("VERIFY_SMS_PROVIDER=twilio: %v", err)
+		missing := false
+		for _, v := range []struct{ name, value string }{
+			{"TWILIO_ACCOUNT_SID", cfg.Twilio.AccountSID},
+			{"TWILIO_AUTH_TOKEN", cfg.Twilio.AuthToken},
+		} {
+			if v.value == "" {
+				p.fail("%s: required when VERIFY_SMS_PROVIDER=twilio", v.name)
+				missing = true
+			}
+		}
+		if cfg.Twilio.FromNumber == "" && cfg.Twilio.MessagingServiceSID == "" {
+			p.fail("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is required when VERIFY_SMS_PROVIDER=twilio")
+			missing = true
+		}
+		if !missing {
+			if err := cfg.Twilio.Validate(); err != nil {
+				p.fail("TWILIO_* settings: %v", err)
+			}
 		}
 	}
 	if len(p.errs) > 0 {

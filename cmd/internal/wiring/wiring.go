@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/google/wire"
+	"github.com/redis/rueidis"
 
 	"github.com/lemonmall/verifyd/adapters/captcha"
 	"github.com/lemonmall/verifyd/adapters/httpapi"
@@ -26,12 +27,17 @@ import (
 // ProviderSet builds everything a verifyd process needs from a Config and a
 // logger.
 var ProviderSet = wire.NewSet(
+	coreSet,
+	queueSet,
+)
+
+var coreSet = wire.NewSet(
+	ProvideRedis,
 	ProvideStore,
 	ProvideChallengeStore,
 	ProvideCodeStore,
 	ProvideReadiness,
 	ProvideSender,
-	ProvideOutbox,
 	ProvideDigester,
 	ProvidePolicy,
 	ProvidePhoneParser,
@@ -52,20 +58,34 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// ProvideStore opens the configured store. Only the chosen backend is
-// touched: a memory store never dials Redis.
-func ProvideStore(ctx context.Context, cfg config.Config, clock domain.Clock) (Store, func(), error) {
+// Redis is the one Redis connection of a process, shared by every adapter
+// that the configuration puts on Redis. Client is nil when none does.
+type Redis struct {
+	Client rueidis.Client
+}
+
+// ProvideRedis dials VERIFY_REDIS_URL only when the configuration uses Redis
+// for something, so the embedded default starts without one.
+func ProvideRedis(ctx context.Context, cfg config.Config) (*Redis, func(), error) {
+	if !cfg.UsesRedis() {
+		return &Redis{}, func() {}, nil
+	}
+	client, err := redis.Dial(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("VERIFY_REDIS_URL: %w", err)
+	}
+	return &Redis{Client: client}, client.Close, nil
+}
+
+// ProvideStore opens the configured store.
+func ProvideStore(cfg config.Config, r *Redis, clock domain.Clock) (Store, error) {
 	switch cfg.Store {
 	case config.StoreMemory:
-		return memory.NewStore(clock), func() {}, nil
+		return memory.NewStore(clock), nil
 	case config.StoreRedis:
-		client, err := redis.Dial(ctx, cfg.RedisURL)
-		if err != nil {
-			return nil, nil, fmt.Errorf("VERIFY_STORE=redis: %w", err)
-		}
-		return redis.NewStore(client), client.Close, nil
+		return redis.NewStore(r.Client), nil
 	}
-	return nil, nil, fmt.Errorf("VERIFY_STORE=%q: want memory or redis", cfg.Store)
+	return nil, fmt.Errorf("VERIFY_STORE=%q: want memory or redis", cfg.Store)
 }
 
 // ProvideChallengeStore narrows the store to the captcha port.
@@ -92,22 +112,6 @@ func ProvideSender(cfg config.Config, logger *slog.Logger) (domain.SMSSender, er
 	return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=%q: want log or twilio", cfg.SMSProvider)
 }
 
-// ProvideOutbox starts the in-process delivery pool. Its cleanup stops taking
-// messages and waits, up to the shutdown timeout, for queued ones to be sent.
-func ProvideOutbox(cfg config.Config, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger) (domain.SMSOutbox, func()) {
-	outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
-		Workers:   cfg.SMSWorkers,
-		QueueSize: cfg.SMSQueueSize,
-	})
-	return outbox, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		defer cancel()
-		if err := outbox.Close(ctx); err != nil {
-			logger.Error("sms outbox did not drain before shutdown", "err", err)
-		}
-	}
-}
-
 // ProvideDigester keys SMS code digests with the configured secret.
 func ProvideDigester(cfg config.Config) (*domain.CodeDigester, error) {
 	return domain.NewCodeDigester(cfg.CodeSecret)
@@ -129,5 +133,6 @@ func ProvidePhoneParser(cfg config.Config) (domain.PhoneParser, error) {
 func ProvideHTTPConfig(cfg config.Config) httpapi.Config {
 	c := httpapi.DefaultConfig()
 	c.ShutdownTimeout = cfg.ShutdownTimeout
+	c.DevelopmentSMS = cfg.SMSProvider == config.SMSLog
 	return c
 }
