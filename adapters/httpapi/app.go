@@ -34,6 +34,9 @@ type Config struct {
 	// DevelopmentSMS says codes go to the log SMS sender, so the web page can
 	// tell a developer where to find them.
 	DevelopmentSMS bool
+	// DefaultRegion is the region national numbers are read in; the page
+	// uses it to check numbers as they are typed.
+	DefaultRegion string
 }
 
 // DefaultConfig returns the limits used when a field is left zero.

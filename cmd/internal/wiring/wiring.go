@@ -134,5 +134,6 @@ func ProvideHTTPConfig(cfg config.Config) httpapi.Config {
 	c := httpapi.DefaultConfig()
 	c.ShutdownTimeout = cfg.ShutdownTimeout
 	c.DevelopmentSMS = cfg.SMSProvider == config.SMSLog
+	c.DefaultRegion = cfg.DefaultRegion
 	return c
 }
