@@ -3,6 +3,7 @@ package application
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,4 +149,26 @@ func (f *fakeRenderer) Render(_ context.Context, text string) (domain.Image, err
 	}
 	f.drawn = append(f.drawn, text)
 	return domain.Image{ContentType: "image/png", Data: []byte("png:" + text)}, nil
+}
+
+// fakeLimiter records what it is asked and refuses keys with a given prefix.
+type fakeLimiter struct {
+	mu     sync.Mutex
+	taken  []string
+	quotas map[string][]domain.Quota
+	refuse string
+}
+
+func (f *fakeLimiter) Take(_ context.Context, key string, quotas []domain.Quota) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refuse != "" && strings.HasPrefix(key, f.refuse) {
+		return &domain.ThrottledError{RetryAfter: 7 * time.Second}
+	}
+	f.taken = append(f.taken, key)
+	if f.quotas == nil {
+		f.quotas = map[string][]domain.Quota{}
+	}
+	f.quotas[key] = quotas
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/lemonmall/verifyd/domain"
@@ -12,6 +13,8 @@ import (
 // IssueImageChallengeInput names the challenge to (re)issue.
 type IssueImageChallengeInput struct {
 	ID domain.ChallengeID
+	// ClientIP is the requester's address, when known, for abuse limits.
+	ClientIP netip.Addr
 }
 
 // IssueImageChallenge draws a new captcha for a client-chosen id and remembers
@@ -20,25 +23,31 @@ type IssueImageChallenge struct {
 	challenges domain.ChallengeStore
 	renderer   domain.CaptchaRenderer
 	random     domain.Random
+	limiter    domain.RateLimiter
 	policy     domain.Policy
 }
 
 // NewIssueImageChallenge refuses nil dependencies and unusable policies.
-func NewIssueImageChallenge(challenges domain.ChallengeStore, renderer domain.CaptchaRenderer, random domain.Random, policy domain.Policy) (*IssueImageChallenge, error) {
-	if challenges == nil || renderer == nil || random == nil {
+func NewIssueImageChallenge(challenges domain.ChallengeStore, renderer domain.CaptchaRenderer, random domain.Random,
+	limiter domain.RateLimiter, policy domain.Policy) (*IssueImageChallenge, error) {
+	if challenges == nil || renderer == nil || random == nil || limiter == nil {
 		return nil, errors.New("IssueImageChallenge: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &IssueImageChallenge{challenges: challenges, renderer: renderer, random: random, policy: policy}, nil
+	return &IssueImageChallenge{challenges: challenges, renderer: renderer, random: random, limiter: limiter, policy: policy}, nil
 }
 
-// Handle renders first and stores second, so a failed render leaves no answer
-// behind that no one can see.
+// Handle counts the client first, since rendering costs CPU and storing costs
+// memory, then renders and stores second, so a failed render leaves no
+// answer behind that no one can see.
 func (uc *IssueImageChallenge) Handle(ctx context.Context, in IssueImageChallengeInput) (domain.Image, error) {
 	if in.ID == "" {
 		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
+	}
+	if err := domain.TakeCaptcha(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+		return domain.Image{}, fmt.Errorf("issue image challenge: %w", err)
 	}
 	text, err := uc.random.String(uc.policy.CaptchaLength, domain.CaptchaAlphabet)
 	if err != nil {

@@ -27,6 +27,7 @@ type RequestSMSCode struct {
 	challenges domain.ChallengeStore
 	codes      domain.CodeStore
 	outbox     domain.SMSOutbox
+	limiter    domain.RateLimiter
 	digester   *domain.CodeDigester
 	random     domain.Random
 	clock      domain.Clock
@@ -34,22 +35,24 @@ type RequestSMSCode struct {
 }
 
 // NewRequestSMSCode refuses nil dependencies and unusable policies.
-func NewRequestSMSCode(challenges domain.ChallengeStore, codes domain.CodeStore, outbox domain.SMSOutbox,
+func NewRequestSMSCode(challenges domain.ChallengeStore, codes domain.CodeStore, outbox domain.SMSOutbox, limiter domain.RateLimiter,
 	digester *domain.CodeDigester, random domain.Random, clock domain.Clock, policy domain.Policy) (*RequestSMSCode, error) {
-	if challenges == nil || codes == nil || outbox == nil || digester == nil || random == nil || clock == nil {
+	if challenges == nil || codes == nil || outbox == nil || limiter == nil || digester == nil || random == nil || clock == nil {
 		return nil, errors.New("RequestSMSCode: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &RequestSMSCode{challenges: challenges, codes: codes, outbox: outbox, digester: digester,
+	return &RequestSMSCode{challenges: challenges, codes: codes, outbox: outbox, limiter: limiter, digester: digester,
 		random: random, clock: clock, policy: policy}, nil
 }
 
-// Handle spends the captcha first, whatever happens next: one solved captcha
-// buys one attempt, so a throttled or failed request cannot be replayed with
-// the same answer. Only a right answer reaches the resend slot, and the slot
-// and the new code are claimed together by the store.
+// Handle refuses numbers SMS may not go to and over-eager clients before it
+// touches the captcha. Then it spends the captcha, whatever happens next: one
+// solved captcha buys one attempt, so a throttled or failed request cannot be
+// replayed with the same answer. Only a right answer reaches the service-wide
+// budget and then the phone's resend slot and quotas, which the store claims
+// together with the new code.
 func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) error {
 	if in.Phone.IsZero() {
 		return domain.ErrInvalidPhone
@@ -59,6 +62,13 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 	}
 	if in.ImageCode == "" {
 		return &domain.InvalidInputError{Field: "image_code", Reason: "is required"}
+	}
+	limits := uc.policy.Limits
+	if !limits.AllowsSMSTo(in.Phone) {
+		return domain.ErrInvalidPhone
+	}
+	if err := domain.TakeSMSRequest(ctx, uc.limiter, limits, in.ClientIP); err != nil {
+		return fmt.Errorf("request sms code: %w", err)
 	}
 	answer, err := uc.challenges.TakeChallenge(ctx, in.ChallengeID)
 	if errors.Is(err, domain.ErrChallengeNotFound) {
@@ -71,6 +81,10 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		return domain.ErrImageCodeMismatch
 	}
 
+	if err := domain.TakeGlobalSMS(ctx, uc.limiter, limits); err != nil {
+		return fmt.Errorf("request sms code: global budget: %w", err)
+	}
+
 	raw, err := uc.random.String(domain.SMSCodeLength, domain.Digits)
 	if err != nil {
 		return fmt.Errorf("request sms code: random: %w", err)
@@ -80,6 +94,7 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		Digest:         uc.digester.Digest(in.Phone, code),
 		TTL:            uc.policy.CodeTTL,
 		ResendInterval: uc.policy.ResendInterval,
+		Quotas:         limits.PhoneSMS,
 	})
 	if err != nil {
 		return fmt.Errorf("request sms code: issue: %w", err)

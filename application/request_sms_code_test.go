@@ -2,6 +2,7 @@ package application
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -26,19 +27,20 @@ type requestRig struct {
 	codes      *fakeCodes
 	outbox     *fakeOutbox
 	digester   *domain.CodeDigester
+	limiter    *fakeLimiter
 	now        time.Time
 }
 
 func newRequestRig(t *testing.T, random ...string) *requestRig {
 	t.Helper()
-	r := &requestRig{challenges: newFakeChallenges(), codes: newFakeCodes(), outbox: &fakeOutbox{},
+	r := &requestRig{challenges: newFakeChallenges(), codes: newFakeCodes(), outbox: &fakeOutbox{}, limiter: &fakeLimiter{},
 		now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	var err error
 	r.digester, err = domain.NewCodeDigester(testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.uc, err = NewRequestSMSCode(r.challenges, r.codes, r.outbox, r.digester,
+	r.uc, err = NewRequestSMSCode(r.challenges, r.codes, r.outbox, r.limiter, r.digester,
 		&scriptedRandom{next: random}, &fixedClock{now: r.now}, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
@@ -162,5 +164,67 @@ func TestMessageText_SaysTheCodeAndItsLifetime(t *testing.T) {
 	p.CodeTTL = time.Minute
 	if got := MessageText("000123", p); got != "Your verification code is 000123. It expires in 1 minute." {
 		t.Errorf("got %q", got)
+	}
+}
+
+var clientIP = netip.MustParseAddr("198.51.100.20")
+
+func TestRequestSMSCode_NumbersOutsideTheAllowedRegionsOrNotMobileAreInvalid(t *testing.T) {
+	gb, _ := domain.NewPhoneNumber("+447400123456", "GB", domain.LineMobile)
+	landline, _ := domain.NewPhoneNumber("+861012345678", "CN", domain.LineFixed)
+	premium, _ := domain.NewPhoneNumber("+8616812345678", "CN", domain.LinePremiumRate)
+	for name, phone := range map[string]domain.PhoneNumber{"other region": gb, "landline": landline, "premium rate": premium} {
+		t.Run(name, func(t *testing.T) {
+			r := newRequestRig(t, "123456", msgID)
+			p := domain.DefaultPolicy()
+			p.Limits.SMSRegions = []string{"CN"}
+			r.uc.policy = p
+			err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: phone, ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
+			if !errors.Is(err, domain.ErrInvalidPhone) {
+				t.Fatalf("err = %v, want ErrInvalidPhone", err)
+			}
+			if _, ok := r.challenges.m[testUUID]; !ok {
+				t.Error("a refused number spent the captcha")
+			}
+		})
+	}
+}
+
+func TestRequestSMSCode_ClientOverItsLimitKeepsItsCaptcha(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	r.limiter.refuse = "sms:ip:"
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError", err)
+	}
+	if _, ok := r.challenges.m[testUUID]; !ok || r.codes.issued != 0 {
+		t.Error("a throttled client spent the captcha or got a code")
+	}
+}
+
+func TestRequestSMSCode_GlobalBudgetStopsSendingAfterTheCaptcha(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	r.limiter.refuse = "sms:global"
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError", err)
+	}
+	if r.codes.issued != 0 || len(r.outbox.sent) != 0 {
+		t.Error("a code was issued over the global budget")
+	}
+}
+
+func TestRequestSMSCode_PassesThePhoneQuotasToTheStore(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	if err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP}); err != nil {
+		t.Fatal(err)
+	}
+	got := r.codes.m["+8613800138000"].code.Quotas
+	want := domain.DefaultLimits().PhoneSMS
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("quotas %v, want %v", got, want)
+	}
+	if strings.Join(r.limiter.taken, ",") != "sms:ip:198.51.100.20,sms:global" {
+		t.Errorf("limiter keys %v", r.limiter.taken)
 	}
 }

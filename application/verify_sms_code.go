@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/lemonmall/verifyd/domain"
 )
@@ -13,24 +14,27 @@ import (
 type VerifySMSCodeInput struct {
 	Phone domain.PhoneNumber
 	Code  domain.SMSCode
+	// ClientIP is the requester's address, when known, for abuse limits.
+	ClientIP netip.Addr
 }
 
 // VerifySMSCode checks a code a user typed against the one sent to the phone.
 type VerifySMSCode struct {
 	codes    domain.CodeStore
+	limiter  domain.RateLimiter
 	digester *domain.CodeDigester
 	policy   domain.Policy
 }
 
 // NewVerifySMSCode refuses nil dependencies and unusable policies.
-func NewVerifySMSCode(codes domain.CodeStore, digester *domain.CodeDigester, policy domain.Policy) (*VerifySMSCode, error) {
-	if codes == nil || digester == nil {
+func NewVerifySMSCode(codes domain.CodeStore, limiter domain.RateLimiter, digester *domain.CodeDigester, policy domain.Policy) (*VerifySMSCode, error) {
+	if codes == nil || limiter == nil || digester == nil {
 		return nil, errors.New("VerifySMSCode: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &VerifySMSCode{codes: codes, digester: digester, policy: policy}, nil
+	return &VerifySMSCode{codes: codes, limiter: limiter, digester: digester, policy: policy}, nil
 }
 
 // Handle counts the attempt before comparing, so parallel guesses cannot get
@@ -44,6 +48,11 @@ func (uc *VerifySMSCode) Handle(ctx context.Context, in VerifySMSCodeInput) erro
 	if in.Code == "" {
 		return &domain.InvalidInputError{Field: "sms_code", Reason: "is required"}
 	}
+	if err := domain.TakeVerify(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+		return fmt.Errorf("verify sms code: %w", err)
+	}
+	// The digest is computed before the store is asked, so "no code" and
+	// "wrong code" cost the same work and answer alike.
 	want := uc.digester.Digest(in.Phone, in.Code)
 	stored, err := uc.codes.AttemptCode(ctx, in.Phone, uc.policy.MaxAttempts)
 	if errors.Is(err, domain.ErrCodeNotFound) {

@@ -2,12 +2,18 @@ package application
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 
 	"github.com/lemonmall/verifyd/domain"
 )
 
 func newVerifyRig(t *testing.T) (*VerifySMSCode, *fakeCodes, domain.PhoneNumber) {
+	uc, codes, phone, _ := newVerifyRigWithLimiter(t)
+	return uc, codes, phone
+}
+
+func newVerifyRigWithLimiter(t *testing.T) (*VerifySMSCode, *fakeCodes, domain.PhoneNumber, *fakeLimiter) {
 	t.Helper()
 	digester, err := domain.NewCodeDigester(testSecret)
 	if err != nil {
@@ -16,11 +22,24 @@ func newVerifyRig(t *testing.T) (*VerifySMSCode, *fakeCodes, domain.PhoneNumber)
 	codes := newFakeCodes()
 	phone := testPhone(t)
 	codes.m[phone.E164()] = &storedCode{code: domain.NewCode{Digest: digester.Digest(phone, "123456")}}
-	uc, err := NewVerifySMSCode(codes, digester, domain.DefaultPolicy())
+	limiter := &fakeLimiter{}
+	uc, err := NewVerifySMSCode(codes, limiter, digester, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return uc, codes, phone
+	return uc, codes, phone, limiter
+}
+
+func TestVerifySMSCode_ClientOverItsLimitDoesNotSpendAnAttempt(t *testing.T) {
+	uc, codes, phone, limiter := newVerifyRigWithLimiter(t)
+	limiter.refuse = "verify:ip:"
+	err := uc.Handle(t.Context(), VerifySMSCodeInput{Phone: phone, Code: "123456", ClientIP: netip.MustParseAddr("192.0.2.1")})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError", err)
+	}
+	if codes.m[phone.E164()].attempts != 0 {
+		t.Error("a throttled verification counted an attempt")
+	}
 }
 
 func TestVerifySMSCode_RightCodeSucceedsOnce(t *testing.T) {

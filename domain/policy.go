@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -23,11 +24,14 @@ type Policy struct {
 	ResendInterval time.Duration
 	// MaxAttempts is how many verification tries one code allows.
 	MaxAttempts int
+	// Limits are the abuse controls; the zero value limits nothing beyond
+	// the resend interval.
+	Limits Limits
 }
 
 // DefaultPolicy returns the seed's expiries (IMAGE_CODE_REDIS_EXPIRES 300 s,
 // SMS_CODE_REDIS_EXPIRES 300 s, SEND_SMS_CODE_INTERVAL 60 s), 4-character
-// captchas and 5 verification attempts.
+// captchas, 5 verification attempts and DefaultLimits.
 func DefaultPolicy() Policy {
 	return Policy{
 		CaptchaLength:  4,
@@ -35,6 +39,7 @@ func DefaultPolicy() Policy {
 		CodeTTL:        300 * time.Second,
 		ResendInterval: 60 * time.Second,
 		MaxAttempts:    5,
+		Limits:         DefaultLimits(),
 	}
 }
 
@@ -47,6 +52,13 @@ func (p Policy) Validate() error {
 		return errors.New("policy: durations must be positive")
 	case p.MaxAttempts < 1:
 		return errors.New("policy: max attempts must be at least 1")
+	}
+	for _, qs := range [][]Quota{p.Limits.PhoneSMS, p.Limits.GlobalSMS, p.Limits.IPCaptcha, p.Limits.IPSMS, p.Limits.IPVerify} {
+		for _, q := range qs {
+			if !q.Valid() {
+				return fmt.Errorf("policy: quota %s must have a positive count and window", q)
+			}
+		}
 	}
 	return nil
 }

@@ -22,14 +22,18 @@ type NewCode struct {
 	TTL time.Duration
 	// ResendInterval is how long the phone must wait before another code.
 	ResendInterval time.Duration
+	// Quotas bound how many codes the phone may get in longer windows. They
+	// are checked and counted in the same step as the resend interval.
+	Quotas []Quota
 }
 
 // CodeStore keeps SMS code digests and the per-phone resend slot.
 type CodeStore interface {
-	// IssueCode claims the phone's resend slot and, only if that succeeds,
-	// stores the code with a fresh attempt counter, replacing any earlier code,
-	// all in one atomic step. If the slot is taken it stores nothing and
-	// returns a *ThrottledError.
+	// IssueCode claims the phone's resend slot and a place in each of its
+	// quotas and, only if all succeed, stores the code with a fresh attempt
+	// counter, replacing any earlier code, all in one atomic step. If the slot
+	// is taken or a quota is full it stores nothing and returns a
+	// *ThrottledError.
 	IssueCode(ctx context.Context, phone PhoneNumber, code NewCode) error
 	// AttemptCode counts one verification attempt before any comparison and
 	// returns the stored digest. Once more than maxAttempts attempts were made

@@ -76,6 +76,12 @@ type process struct {
 	err  error
 }
 
+// sharedLimits are the limits whose keys every test process shares: all
+// tests call from 127.0.0.1 and count against one service-wide budget in the
+// one test Redis. start turns them off unless a test sets them, so tests do
+// not throttle each other; the limit tests set them explicitly.
+var sharedLimits = []string{"VERIFY_LIMIT_IP_CAPTCHA", "VERIFY_LIMIT_IP_SMS", "VERIFY_LIMIT_IP_VERIFY", "VERIFY_LIMIT_GLOBAL_SMS"}
+
 // start runs a binary with env on top of a minimal environment and stops it
 // when the test ends.
 func start(t testing.TB, name string, env map[string]string) *process {
@@ -83,6 +89,11 @@ func start(t testing.TB, name string, env map[string]string) *process {
 	p := &process{t: t, done: make(chan struct{})}
 	p.cmd = exec.Command(binary(t, name))
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for _, k := range sharedLimits {
+		if _, set := env[k]; !set {
+			p.cmd.Env = append(p.cmd.Env, k+"=off")
+		}
+	}
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}

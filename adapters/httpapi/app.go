@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ type Config struct {
 	// DefaultRegion is the region national numbers are read in; the page
 	// uses it to check numbers as they are typed.
 	DefaultRegion string
+	// TrustedProxies are the networks whose X-Forwarded-For is believed when
+	// finding the client address for abuse limits. Empty trusts no one.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultConfig returns the limits used when a field is left zero.
@@ -118,6 +122,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		IdleTimeout:           cfg.IdleTimeout,
 		ReadBufferSize:        8 << 10,
 		UnescapePath:          true,
+		// Multipart bodies are parsed only by the handlers that read form
+		// fields, and a malformed one then reads as missing fields (4003).
+		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
 	return s, nil
@@ -201,7 +208,10 @@ func (s *Server) imageCode(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	img, err := s.deps.IssueImageChallenge.Handle(c.UserContext(), application.IssueImageChallengeInput{ID: id})
+	img, err := s.deps.IssueImageChallenge.Handle(c.UserContext(), application.IssueImageChallengeInput{
+		ID:       id,
+		ClientIP: clientIP(c, s.cfg.TrustedProxies),
+	})
 	if err != nil {
 		return err
 	}
@@ -235,7 +245,7 @@ func (s *Server) requestSMSCode(c *fiber.Ctx) error {
 		Phone:       phone,
 		ChallengeID: id,
 		ImageCode:   imageCode,
-		ClientIP:    clientIP(c),
+		ClientIP:    clientIP(c, s.cfg.TrustedProxies),
 	})
 	if err != nil {
 		return err
@@ -256,7 +266,9 @@ func (s *Server) verifySMSCode(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), application.VerifySMSCodeInput{Phone: phone, Code: code}); err != nil {
+	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), application.VerifySMSCodeInput{
+		Phone: phone, Code: code, ClientIP: clientIP(c, s.cfg.TrustedProxies),
+	}); err != nil {
 		return err
 	}
 	return ok(c)

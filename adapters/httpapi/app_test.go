@@ -99,14 +99,26 @@ func (b *inbox) count() int {
 }
 
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httpapi.Server
 	spy    *answerSpy
 	inbox  *inbox
 	logBuf *bytes.Buffer
 }
 
-func newRig(t *testing.T, s store) *rig {
+// rigOptions changes what newRigWith builds; the zero value is newRig's.
+type rigOptions struct {
+	limiter domain.RateLimiter // default: a memory limiter
+	limits  domain.Limits      // default: none
+	resend  time.Duration      // default: the policy's 60 s
+	cfg     httpapi.Config
+}
+
+// newRig builds a server without abuse limits: they have their own tests, and
+// here every request comes from one test client and would trip them.
+func newRig(t testing.TB, s store) *rig { return newRigWith(t, s, rigOptions{}) }
+
+func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	t.Helper()
 	r := &rig{t: t, spy: &answerSpy{store: s, answers: map[domain.ChallengeID]string{}}, inbox: &inbox{}, logBuf: &bytes.Buffer{}}
 	policy := domain.DefaultPolicy()
@@ -114,15 +126,23 @@ func newRig(t *testing.T, s store) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issue, err := application.NewIssueImageChallenge(r.spy, captcha.NewRenderer(), system.Random{}, policy)
+	policy.Limits = o.limits
+	if o.resend > 0 {
+		policy.ResendInterval = o.resend
+	}
+	limiter := o.limiter
+	if limiter == nil {
+		limiter = memory.NewLimiter(system.Clock{})
+	}
+	issue, err := application.NewIssueImageChallenge(r.spy, captcha.NewRenderer(), system.Random{}, limiter, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	request, err := application.NewRequestSMSCode(r.spy, r.spy, r.inbox, digester, system.Random{}, system.Clock{}, policy)
+	request, err := application.NewRequestSMSCode(r.spy, r.spy, r.inbox, limiter, digester, system.Random{}, system.Clock{}, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	verify, err := application.NewVerifySMSCode(r.spy, digester, policy)
+	verify, err := application.NewVerifySMSCode(r.spy, limiter, digester, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +150,7 @@ func newRig(t *testing.T, s store) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.srv, err = httpapi.NewServer(httpapi.Config{}, httpapi.Deps{
+	r.srv, err = httpapi.NewServer(o.cfg, httpapi.Deps{
 		IssueImageChallenge: issue, RequestSMSCode: request, VerifySMSCode: verify,
 		Phones: phones, Ready: s.Ping, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: r.logBuf}, nil)),
 	})
@@ -222,12 +242,12 @@ func newMobile() string {
 	return "139" + digits
 }
 
-func memoryStore(t *testing.T) store { return memory.NewStore(system.Clock{}) }
+func memoryStore(t testing.TB) store { return memory.NewStore(system.Clock{}) }
 
 func redisStore(t *testing.T) store { return redis.NewStore(redistest.Client(t)) }
 
 func forEachStore(t *testing.T, fn func(t *testing.T, newStore func(*testing.T) store)) {
-	t.Run("memory", func(t *testing.T) { fn(t, memoryStore) })
+	t.Run("memory", func(t *testing.T) { fn(t, func(t *testing.T) store { return memoryStore(t) }) })
 	t.Run("redis", func(t *testing.T) { fn(t, redisStore) })
 }
 

@@ -27,6 +27,7 @@ type Store struct {
 	challenges map[domain.ChallengeID]challenge
 	codes      map[string]code      // by E.164
 	slots      map[string]time.Time // resend slot end, by E.164
+	sent       map[string]eventLog  // codes issued, by E.164, for quotas
 	nextSweep  time.Time
 }
 
@@ -57,6 +58,7 @@ func NewStore(clock domain.Clock) *Store {
 		challenges: make(map[domain.ChallengeID]challenge),
 		codes:      make(map[string]code),
 		slots:      make(map[string]time.Time),
+		sent:       make(map[string]eventLog),
 	}
 }
 
@@ -105,7 +107,13 @@ func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc doma
 	if until, ok := s.slots[key]; ok && !expired(until, now) {
 		return &domain.ThrottledError{RetryAfter: retryAfter(until.Sub(now))}
 	}
+	if d := s.sent[key].wait(now, nc.Quotas); d > 0 {
+		return &domain.ThrottledError{RetryAfter: retryAfter(d)}
+	}
 	s.maybeSweep(now)
+	if len(nc.Quotas) > 0 {
+		s.sent[key] = s.sent[key].add(now, longestWindow(nc.Quotas))
+	}
 	s.slots[key] = now.Add(nc.ResendInterval)
 	s.codes[key] = code{digest: clone(nc.Digest), expires: now.Add(nc.TTL)}
 	return nil
@@ -177,6 +185,13 @@ func (s *Store) maybeSweep(now time.Time) {
 			delete(s.slots, key)
 		}
 	}
+	// A day-long quota keeps a phone's log for a day; a log whose newest
+	// event is older than that has nothing left to count.
+	for key, log := range s.sent {
+		if len(log) == 0 || now.Sub(log[len(log)-1]) > maxQuotaWindow {
+			delete(s.sent, key)
+		}
+	}
 }
 
 // expired reports whether an entry ending at end is gone at now: a TTL of d
@@ -189,5 +204,9 @@ func retryAfter(d time.Duration) time.Duration {
 	d = (d + time.Millisecond - 1).Truncate(time.Millisecond)
 	return max(d, time.Millisecond)
 }
+
+// maxQuotaWindow bounds how long a phone's send log is kept after its last
+// code; quotas longer than this are not supported by the memory store.
+const maxQuotaWindow = 7 * 24 * time.Hour
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -59,31 +59,66 @@ func Dial(ctx context.Context, url string) (rueidis.Client, error) {
 // both implementations can share a Redis during a migration. Per-phone keys
 // carry the number in a hash tag, so that in a cluster they share one slot and
 // one Lua script may touch them together.
-func challengeKey(id domain.ChallengeID) string { return "img_" + string(id) }
-func codeKey(phone domain.PhoneNumber) string   { return "sms_{" + phone.E164() + "}" }
-func resendKey(phone domain.PhoneNumber) string { return "send_flag_{" + phone.E164() + "}" }
+func challengeKey(id domain.ChallengeID) string  { return "img_" + string(id) }
+func codeKey(phone domain.PhoneNumber) string    { return "sms_{" + phone.E164() + "}" }
+func resendKey(phone domain.PhoneNumber) string  { return "send_flag_{" + phone.E164() + "}" }
+func sendLogKey(phone domain.PhoneNumber) string { return "sms_log_{" + phone.E164() + "}" }
 
-// issueScript claims the resend slot (KEYS[1]) for ARGV[3] ms and, only then,
-// replaces the code hash (KEYS[2]) with digest ARGV[1], zero attempts and a
-// TTL of ARGV[2] ms. It returns 0 when issued, otherwise the milliseconds left
-// on the slot (at least 1).
-var issueScript = rueidis.NewLuaScript(`
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[2], 'digest', ARGV[1], 'attempts', '0')
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-  return 0
+// slidingWindowLua defines window_wait(key, now, from): for each (max,
+// window ms) pair in ARGV from index from on, how many ms until the sorted
+// set key (members scored by event time in ms) has fewer than max events in
+// (now-window, now]; 0 when every pair has room. The event that has to leave
+// is the (n-max+1)-th newest, at index n-max counting from the oldest.
+const slidingWindowLua = `
+local function window_wait(key, now, from)
+  local wait = 0
+  for i = from, #ARGV, 2 do
+    local max = tonumber(ARGV[i])
+    local win = tonumber(ARGV[i + 1])
+    local lo = '(' .. (now - win)
+    local n = redis.call('ZCOUNT', key, lo, '+inf')
+    if n >= max then
+      local ev = redis.call('ZRANGEBYSCORE', key, lo, '+inf', 'WITHSCORES', 'LIMIT', n - max, 1)
+      local w = tonumber(ev[2]) + win - now
+      if w > wait then wait = w end
+    end
+  end
+  return wait
 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+// issueScript refuses with the ms left while the resend slot (KEYS[1])
+// exists or while a quota on the send log (KEYS[3]) is full. Otherwise it
+// claims the slot for ARGV[3] ms, replaces the code hash (KEYS[2]) with digest
+// ARGV[1], zero attempts and a TTL of ARGV[2] ms, and logs the send as member
+// ARGV[4] kept for ARGV[5] ms. Quota pairs follow from ARGV[6]. It returns 0
+// when issued. Time is the server's, so instances with skewed clocks agree.
+var issueScript = rueidis.NewLuaScript(slidingWindowLua + `
 local left = redis.call('PTTL', KEYS[1])
-if left < 0 then
+if left == -1 then
   -- A slot without expiry would lock the phone out for good: repair it.
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   left = tonumber(ARGV[3])
 end
-if left < 1 then
-  left = 1
+if left > 0 then
+  return left
 end
-return left
+if #ARGV >= 6 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[5]))
+  local wait = window_wait(KEYS[3], now, 6)
+  if wait > 0 then
+    return wait
+  end
+  redis.call('ZADD', KEYS[3], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'digest', ARGV[1], 'attempts', '0')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 0
 `)
 
 // attemptScript counts one attempt on the code hash KEYS[1] and returns its
@@ -166,9 +201,17 @@ func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc doma
 	if nc.TTL <= 0 || nc.ResendInterval <= 0 {
 		return errors.New("redis: code ttl and resend interval must be positive")
 	}
+	args := []string{string(nc.Digest), formatMillis(nc.TTL), formatMillis(nc.ResendInterval)}
+	if len(nc.Quotas) > 0 {
+		quotaArgs, longest, err := quotaArgs(nc.Quotas)
+		if err != nil {
+			return err
+		}
+		args = append(args, eventID(), formatMillis(longest))
+		args = append(args, quotaArgs...)
+	}
 	left, err := issueScript.Exec(ctx, s.client,
-		[]string{resendKey(phone), codeKey(phone)},
-		[]string{string(nc.Digest), formatMillis(nc.TTL), formatMillis(nc.ResendInterval)},
+		[]string{resendKey(phone), codeKey(phone), sendLogKey(phone)}, args,
 	).AsInt64()
 	if err != nil {
 		return storeError("issue code", err)

@@ -36,8 +36,13 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 	challengeStore := wiring.ProvideChallengeStore(store)
 	renderer := captcha.NewRenderer()
 	random := _wireRandomValue
-	policy := wiring.ProvidePolicy()
-	issueImageChallenge, err := application.NewIssueImageChallenge(challengeStore, renderer, random, policy)
+	rateLimiter, err := wiring.ProvideLimiter(cfg, redis, clock)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	policy := wiring.ProvidePolicy(cfg)
+	issueImageChallenge, err := application.NewIssueImageChallenge(challengeStore, renderer, random, rateLimiter, policy)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -55,13 +60,13 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
-	requestSMSCode, err := application.NewRequestSMSCode(challengeStore, codeStore, smsOutbox, codeDigester, random, clock, policy)
+	requestSMSCode, err := application.NewRequestSMSCode(challengeStore, codeStore, smsOutbox, rateLimiter, codeDigester, random, clock, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	verifySMSCode, err := application.NewVerifySMSCode(codeStore, codeDigester, policy)
+	verifySMSCode, err := application.NewVerifySMSCode(codeStore, rateLimiter, codeDigester, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()

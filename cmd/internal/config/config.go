@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Twilio          twiliosms.Config
 	Queue           QueueConfig
+	// Limits are the abuse controls; TrustedProxies the networks whose
+	// X-Forwarded-For names the client.
+	Limits         domain.Limits
+	TrustedProxies []netip.Prefix
 }
 
 // UsesRedis reports whether anything in this configuration lives on Redis.
@@ -78,6 +83,8 @@ func Load(getenv Getenv) (Config, error) {
 		p.fail("VERIFY_DEFAULT_REGION=%q: want an ISO 3166-1 alpha-2 region such as CN or US", cfg.DefaultRegion)
 	}
 	cfg.Queue = p.queue()
+	cfg.Limits = p.limits(cfg.DefaultRegion)
+	cfg.TrustedProxies = p.prefixes("VERIFY_TRUSTED_PROXIES")
 	if cfg.UsesRedis() {
 		if _, err := rueidis.ParseURL(cfg.RedisURL); err != nil {
 			// url.Parse errors quote the whole URL, password included.

@@ -29,6 +29,7 @@ import (
 var ProviderSet = wire.NewSet(
 	coreSet,
 	queueSet,
+	limitSet,
 )
 
 var coreSet = wire.NewSet(
@@ -117,8 +118,12 @@ func ProvideDigester(cfg config.Config) (*domain.CodeDigester, error) {
 	return domain.NewCodeDigester(cfg.CodeSecret)
 }
 
-// ProvidePolicy returns the seed's expiries and limits.
-func ProvidePolicy() domain.Policy { return domain.DefaultPolicy() }
+// ProvidePolicy returns the seed's expiries and the configured abuse limits.
+func ProvidePolicy(cfg config.Config) domain.Policy {
+	p := domain.DefaultPolicy()
+	p.Limits = cfg.Limits
+	return p
+}
 
 // ProvidePhoneParser reads national numbers in the configured region.
 func ProvidePhoneParser(cfg config.Config) (domain.PhoneParser, error) {
@@ -135,5 +140,6 @@ func ProvideHTTPConfig(cfg config.Config) httpapi.Config {
 	c.ShutdownTimeout = cfg.ShutdownTimeout
 	c.DevelopmentSMS = cfg.SMSProvider == config.SMSLog
 	c.DefaultRegion = cfg.DefaultRegion
+	c.TrustedProxies = cfg.TrustedProxies
 	return c
 }

@@ -1,0 +1,206 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lemonmall/verifyd/adapters/httpapi"
+	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/adapters/redis/redistest"
+	"github.com/lemonmall/verifyd/adapters/system"
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// forEachBackend runs fn with a store and limiter on memory and on Redis.
+func forEachBackend(t *testing.T, fn func(t *testing.T, s store, l domain.RateLimiter)) {
+	t.Run("memory", func(t *testing.T) {
+		fn(t, memory.NewStore(system.Clock{}), memory.NewLimiter(system.Clock{}))
+	})
+	t.Run("redis", func(t *testing.T) {
+		c := redistest.Client(t)
+		fn(t, redis.NewStore(c), redis.NewLimiter(c))
+	})
+}
+
+// fromClient sends req as if from addr through a trusted proxy.
+func fromClient(req *http.Request, addr string) *http.Request {
+	req.Header.Set("X-Forwarded-For", addr)
+	return req
+}
+
+// trustTestConn trusts the address app.Test connections come from, so tests
+// can pick client addresses with X-Forwarded-For.
+var trustTestConn = httpapi.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}
+
+// testClient returns a random address in its own /64 of the IPv6
+// documentation range, so runs sharing a Redis database do not share limits.
+func testClient(t *testing.T) string {
+	d, err := system.Random{}.String(12, "0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "2001:db8:" + d[0:4] + ":" + d[4:8] + ":" + d[8:12] + "::1"
+}
+
+func wantRetryAfter(t *testing.T, res response, atMost time.Duration) {
+	t.Helper()
+	want(t, res, http.StatusTooManyRequests, httpapi.CodeThrottled)
+	s, err := strconv.Atoi(res.header.Get("Retry-After"))
+	if err != nil || s < 1 || time.Duration(s)*time.Second > atMost+time.Second {
+		t.Fatalf("Retry-After %q, want 1..%v seconds", res.header.Get("Retry-After"), atMost)
+	}
+}
+
+func TestLimits_CaptchasPerClientAddress(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s store, l domain.RateLimiter) {
+		r := newRigWith(t, s, rigOptions{limiter: l, cfg: trustTestConn,
+			limits: domain.Limits{IPCaptcha: []domain.Quota{{Max: 3, Window: time.Minute}}}})
+		client, other := testClient(t), testClient(t)
+		got := race(12, func(int) response {
+			return r.do(fromClient(httptest.NewRequest("GET", "/image_codes/"+uuid.NewString()+"/", nil), client))
+		})
+		if got[http.StatusOK] != 3 || got[http.StatusTooManyRequests] != 9 {
+			t.Fatalf("burst of 12 from one client: %v, want 3 images and 9 refusals", got)
+		}
+		wantRetryAfter(t, r.do(fromClient(httptest.NewRequest("GET", "/image_codes/"+uuid.NewString()+"/", nil), client)), time.Minute)
+		if res := r.do(fromClient(httptest.NewRequest("GET", "/image_codes/"+uuid.NewString()+"/", nil), other)); res.status != http.StatusOK {
+			t.Fatalf("another client got %d", res.status)
+		}
+	})
+}
+
+func TestLimits_SMSRequestsPerClientAddress(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s store, l domain.RateLimiter) {
+		r := newRigWith(t, s, rigOptions{limiter: l, cfg: trustTestConn,
+			limits: domain.Limits{IPSMS: []domain.Quota{{Max: 2, Window: time.Hour}}}})
+		client := testClient(t)
+		for i := range 3 {
+			id, answer := r.captcha()
+			req := httptest.NewRequest("GET", "/sms_codes/"+newMobile()+"/?uuid="+id+"&image_code="+answer, nil)
+			res := r.do(fromClient(req, client))
+			if i < 2 {
+				want(t, res, http.StatusOK, httpapi.CodeOK)
+			} else {
+				wantRetryAfter(t, res, time.Hour)
+			}
+		}
+	})
+}
+
+func TestLimits_VerificationsPerClientAddress(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s store, l domain.RateLimiter) {
+		r := newRigWith(t, s, rigOptions{limiter: l, cfg: trustTestConn,
+			limits: domain.Limits{IPVerify: []domain.Quota{{Max: 5, Window: 10 * time.Minute}}}})
+		client := testClient(t)
+		got := race(20, func(int) response {
+			req := httptest.NewRequest("POST", "/sms_codes/"+newMobile()+"/verify/", strings.NewReader(`{"sms_code":"123456"}`))
+			req.Header.Set("Content-Type", "application/json")
+			return r.do(fromClient(req, client))
+		})
+		if got[http.StatusBadRequest] != 5 || got[http.StatusTooManyRequests] != 15 {
+			t.Fatalf("burst of 20 guesses: %v, want 5 checked (4008) and 15 refused", got)
+		}
+	})
+}
+
+func TestLimits_SMSPerPhonePerHour(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s store, l domain.RateLimiter) {
+		// A short resend interval, so the hourly quota is what refuses.
+		r := newRigWith(t, s, rigOptions{limiter: l, resend: 50 * time.Millisecond,
+			limits: domain.Limits{PhoneSMS: []domain.Quota{{Max: 2, Window: time.Hour}}}})
+		mobile := newMobile()
+		for range 2 {
+			want(t, r.requestCode(mobile), http.StatusOK, httpapi.CodeOK)
+			time.Sleep(100 * time.Millisecond)
+		}
+		res := r.requestCode(mobile)
+		wantRetryAfter(t, res, time.Hour)
+		if ra, _ := strconv.Atoi(res.header.Get("Retry-After")); ra < 3000 {
+			t.Errorf("Retry-After %ds, want the hour quota's wait", ra)
+		}
+		if r.inbox.count() != 2 {
+			t.Errorf("%d SMS, want 2", r.inbox.count())
+		}
+	})
+}
+
+func TestLimits_GlobalSMSBudget(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		testGlobalBudget(t, memory.NewStore(system.Clock{}), memory.NewLimiter(system.Clock{}))
+	})
+	t.Run("redis", func(t *testing.T) {
+		c := redistest.Client(t)
+		// The budget is one key for the whole service; no other test in the
+		// test database uses it (test/ runs verifyd with it off).
+		if err := c.Do(t.Context(), c.B().Del().Key("rl_{sms:global}").Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		testGlobalBudget(t, redis.NewStore(c), redis.NewLimiter(c))
+	})
+}
+
+func testGlobalBudget(t *testing.T, s store, l domain.RateLimiter) {
+	{
+		r := newRigWith(t, s, rigOptions{limiter: l,
+			limits: domain.Limits{GlobalSMS: []domain.Quota{{Max: 3, Window: time.Hour}}}})
+		got := map[int]int{}
+		for range 5 {
+			got[r.requestCode(newMobile()).status]++
+		}
+		if got[http.StatusOK] != 3 || got[http.StatusTooManyRequests] != 2 || r.inbox.count() != 3 {
+			t.Fatalf("5 phones: %v and %d SMS, want 3 sent and 2 refused", got, r.inbox.count())
+		}
+	}
+}
+
+func TestLimits_OnlyMobileNumbersOfAllowedRegions(t *testing.T) {
+	r := newRigWith(t, memoryStore(t), rigOptions{
+		limits: domain.Limits{SMSRegions: []string{"CN"}, MobileOnly: true}})
+	for name, mobile := range map[string]string{
+		"other region":  "%2B447400123456",
+		"beijing fixed": "01012345678",
+	} {
+		t.Run(name, func(t *testing.T) {
+			want(t, r.requestCode(mobile), http.StatusBadRequest, httpapi.CodeMobileError)
+		})
+	}
+	want(t, r.requestCode(newMobile()), http.StatusOK, httpapi.CodeOK)
+}
+
+func TestClientIP_SpoofedForwardedForIsIgnoredFromUntrustedPeers(t *testing.T) {
+	l := memory.NewLimiter(system.Clock{})
+	r := newRigWith(t, memoryStore(t), rigOptions{limiter: l,
+		limits: domain.Limits{IPCaptcha: []domain.Quota{{Max: 1, Window: time.Minute}}}})
+	// No trusted proxies: a client rotating X-Forwarded-For is still one client.
+	if res := r.do(fromClient(httptest.NewRequest("GET", "/image_codes/"+uuid.NewString()+"/", nil), "203.0.113.1")); res.status != http.StatusOK {
+		t.Fatalf("first image: %d", res.status)
+	}
+	wantRetryAfter(t, r.do(fromClient(httptest.NewRequest("GET", "/image_codes/"+uuid.NewString()+"/", nil), "203.0.113.2")), time.Minute)
+}
+
+func TestClientIP_RightmostUntrustedForwardedAddressIsTheClient(t *testing.T) {
+	l := memory.NewLimiter(system.Clock{})
+	cfg := httpapi.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("10.0.0.0/8")}}
+	r := newRigWith(t, memoryStore(t), rigOptions{limiter: l, cfg: cfg,
+		limits: domain.Limits{IPCaptcha: []domain.Quota{{Max: 1, Window: time.Minute}}}})
+	image := func(xff string) response {
+		return r.do(fromClient(httptest.NewRequest("GET", "/image_codes/"+uuid.NewString()+"/", nil), xff))
+	}
+	// The client made up the first entry; the proxy at 10.1.1.1 appended the
+	// real address 203.0.113.9. Changing the made-up part changes nothing.
+	if res := image("1.1.1.1, 203.0.113.9, 10.1.1.1"); res.status != http.StatusOK {
+		t.Fatalf("first image: %d", res.status)
+	}
+	wantRetryAfter(t, image("2.2.2.2, 203.0.113.9, 10.1.1.1"), time.Minute)
+	if res := image("203.0.113.10"); res.status != http.StatusOK {
+		t.Fatalf("another client behind the proxy got %d", res.status)
+	}
+}

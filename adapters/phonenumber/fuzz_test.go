@@ -1,0 +1,34 @@
+package phonenumber
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/lemonmall/verifyd/domain"
+)
+
+// FuzzParsePhone checks that any input either is refused with
+// ErrInvalidPhone or yields an E.164 number that parses back to itself.
+func FuzzParsePhone(f *testing.F) {
+	for _, s := range []string{"13800138000", "+8613800138000", "+86 138-0013-8000", "008613800138000",
+		"+447400123456", "01012345678", "", "+", "++86", "1380013800\x00", "tel:+8613800138000", "+86１３８００１３８０００"} {
+		f.Add(s)
+	}
+	p, err := NewParser("CN")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		phone, err := p.ParsePhone(raw)
+		if err != nil {
+			if !errors.Is(err, domain.ErrInvalidPhone) {
+				t.Fatalf("ParsePhone(%q) error %v is not ErrInvalidPhone", raw, err)
+			}
+			return
+		}
+		again, err := p.ParsePhone(phone.E164())
+		if err != nil || again.E164() != phone.E164() {
+			t.Fatalf("ParsePhone(%q) = %s, which parses to %s, %v", raw, phone.E164(), again.E164(), err)
+		}
+	})
+}

@@ -1,0 +1,129 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Quota allows at most Max events in any sliding window of length Window.
+// A sliding window, unlike a fixed or token-bucket one, never lets a burst at
+// a window's edge double the limit: "5 per hour" means 5 in any hour.
+type Quota struct {
+	Max    int
+	Window time.Duration
+}
+
+func (q Quota) String() string { return fmt.Sprintf("%d/%s", q.Max, q.Window) }
+
+// Valid reports whether the quota can be enforced.
+func (q Quota) Valid() bool { return q.Max > 0 && q.Window > 0 }
+
+// RateLimiter counts events per key against quotas.
+type RateLimiter interface {
+	// Take records one event under key if every quota still has room, all in
+	// one atomic step; otherwise it records nothing and returns a
+	// *ThrottledError saying when all of them will have room again. With no
+	// quotas it allows everything.
+	Take(ctx context.Context, key string, quotas []Quota) error
+}
+
+// Limits are the abuse controls: how often a phone, a client address and the
+// whole service may cause work, and which numbers may receive an SMS at all.
+type Limits struct {
+	// PhoneSMS bounds codes sent to one phone, on top of the resend
+	// interval. Enforced by the CodeStore in the same step as the interval.
+	PhoneSMS []Quota
+	// GlobalSMS is a budget for the whole service, a circuit breaker against
+	// SMS pumping that spreads over many numbers.
+	GlobalSMS []Quota
+	// IPCaptcha, IPSMS and IPVerify bound what one client address may ask
+	// for. IPv6 clients are counted per /64, the block one subscriber gets.
+	IPCaptcha []Quota
+	IPSMS     []Quota
+	IPVerify  []Quota
+	// SMSRegions lists the ISO 3166-1 regions SMS may go to; empty allows any.
+	SMSRegions []string
+	// MobileOnly refuses numbers whose numbering plan says they are not
+	// mobile (fixed line, premium rate, VoIP...), where pumping fraud sends
+	// traffic.
+	MobileOnly bool
+}
+
+// DefaultLimits protects a service on the open internet out of the box. SMS
+// may go to mobile numbers only; callers should also restrict SMSRegions to
+// where their users are (verifyd's configuration defaults to its region).
+func DefaultLimits() Limits {
+	return Limits{
+		PhoneSMS:   []Quota{{5, time.Hour}, {10, 24 * time.Hour}},
+		GlobalSMS:  []Quota{{1000, time.Hour}},
+		IPCaptcha:  []Quota{{30, time.Minute}, {300, time.Hour}},
+		IPSMS:      []Quota{{10, time.Hour}},
+		IPVerify:   []Quota{{30, 10 * time.Minute}},
+		MobileOnly: true,
+	}
+}
+
+// AllowsSMSTo reports whether phone may be sent a code under these limits.
+func (l Limits) AllowsSMSTo(phone PhoneNumber) bool {
+	if l.MobileOnly && !phone.Line().CanReceiveSMS() {
+		return false
+	}
+	return len(l.SMSRegions) == 0 || slices.Contains(l.SMSRegions, phone.Region())
+}
+
+// Limiter keys. The part that varies sits in braces, Redis Cluster's hash
+// tag, so all windows of one subject live together.
+const (
+	keyGlobalSMS = "sms:global"
+)
+
+// ClientKey names the client behind addr for per-address limits, or "" when
+// the address is unknown. IPv6 addresses are cut to their /64.
+func ClientKey(addr netip.Addr) string {
+	if !addr.IsValid() {
+		return ""
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// takeIP applies quotas to the client behind addr; an unknown address is not
+// limited here, since a caller without one (a batch job embedding the use
+// case) has nothing to key on.
+func takeIP(ctx context.Context, l RateLimiter, action string, addr netip.Addr, quotas []Quota) error {
+	client := ClientKey(addr)
+	if client == "" || len(quotas) == 0 {
+		return nil
+	}
+	return l.Take(ctx, action+":ip:"+client, quotas)
+}
+
+// TakeCaptcha counts one captcha rendered for addr.
+func TakeCaptcha(ctx context.Context, l RateLimiter, lim Limits, addr netip.Addr) error {
+	return takeIP(ctx, l, "captcha", addr, lim.IPCaptcha)
+}
+
+// TakeSMSRequest counts one SMS request from addr.
+func TakeSMSRequest(ctx context.Context, l RateLimiter, lim Limits, addr netip.Addr) error {
+	return takeIP(ctx, l, "sms", addr, lim.IPSMS)
+}
+
+// TakeVerify counts one verification attempt from addr.
+func TakeVerify(ctx context.Context, l RateLimiter, lim Limits, addr netip.Addr) error {
+	return takeIP(ctx, l, "verify", addr, lim.IPVerify)
+}
+
+// TakeGlobalSMS counts one SMS against the service-wide budget.
+func TakeGlobalSMS(ctx context.Context, l RateLimiter, lim Limits) error {
+	if len(lim.GlobalSMS) == 0 {
+		return nil
+	}
+	return l.Take(ctx, keyGlobalSMS, lim.GlobalSMS)
+}
