@@ -614,3 +614,35 @@ func (s *slowStore) SaveChallenge(ctx context.Context, id domain.ChallengeID, an
 	<-s.release
 	return s.store.SaveChallenge(ctx, id, answer, ttl)
 }
+
+func TestServe_RefusesOversizedURLsWithJSON(t *testing.T) {
+	r := newRig(t, memoryStore(t))
+	base := r.serve()
+	res, err := http.Get(base + "/sms_codes/13800138000/?uuid=" + strings.Repeat("a", 16<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var a httpapi.Answer
+	if err := json.NewDecoder(res.Body).Decode(&a); err != nil {
+		t.Fatalf("status %d, body is not JSON: %v", res.StatusCode, err)
+	}
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge || a.Code != httpapi.CodeParamError {
+		t.Fatalf("got %d %+v, want 431 4003", res.StatusCode, a)
+	}
+}
+
+func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
+	r := newRig(t, memoryStore(t))
+	for _, path := range []string{"/healthz", "/nope", "/image_codes/" + uuid.NewString() + "/", "/sms_codes/1/"} {
+		res := r.get(path)
+		for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"} {
+			if res.header.Get(h) == "" {
+				t.Errorf("%s: no %s", path, h)
+			}
+		}
+		if strings.HasPrefix(res.header.Get("Content-Type"), "application/json") && res.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: API answer without Cache-Control: no-store", path)
+		}
+	}
+}

@@ -103,3 +103,48 @@ func TestLoad_ErrorsNeverEchoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_LimitsDefaultToTheRegionAndParseQuotas(t *testing.T) {
+	cfg, err := Load(env(map[string]string{"VERIFY_DEFAULT_REGION": "us"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Limits.SMSRegions) != 1 || cfg.Limits.SMSRegions[0] != "US" || !cfg.Limits.MobileOnly {
+		t.Errorf("limits %+v, want SMS to US mobiles only", cfg.Limits)
+	}
+	cfg, err = Load(env(map[string]string{
+		"VERIFY_LIMIT_PHONE_SMS":     "3/30m, 6/12h",
+		"VERIFY_LIMIT_GLOBAL_SMS":    "off",
+		"VERIFY_SMS_ALLOWED_REGIONS": "cn,hk",
+		"VERIFY_SMS_MOBILE_ONLY":     "false",
+		"VERIFY_TRUSTED_PROXIES":     "10.0.0.0/8, 192.168.1.1, ::1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.Limits
+	if len(l.PhoneSMS) != 2 || l.PhoneSMS[0].Max != 3 || l.PhoneSMS[1].Window != 12*time.Hour || l.GlobalSMS != nil ||
+		strings.Join(l.SMSRegions, ",") != "CN,HK" || l.MobileOnly {
+		t.Errorf("limits %+v", l)
+	}
+	if len(cfg.TrustedProxies) != 3 || cfg.TrustedProxies[1].String() != "192.168.1.1/32" {
+		t.Errorf("trusted proxies %v", cfg.TrustedProxies)
+	}
+}
+
+func TestLoad_BadLimitsNameTheirVariable(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"VERIFY_LIMIT_IP_SMS":        "ten per hour",
+		"VERIFY_LIMIT_IP_VERIFY":     "5/0s",
+		"VERIFY_LIMIT_PHONE_SMS":     "5/720h",
+		"VERIFY_SMS_ALLOWED_REGIONS": "CN,Narnia",
+		"VERIFY_SMS_MOBILE_ONLY":     "maybe",
+		"VERIFY_TRUSTED_PROXIES":     "10.0.0.0/33",
+	}))
+	for _, name := range []string{"VERIFY_LIMIT_IP_SMS=", "VERIFY_LIMIT_IP_VERIFY=", "VERIFY_LIMIT_PHONE_SMS=",
+		"VERIFY_SMS_ALLOWED_REGIONS=", "VERIFY_SMS_MOBILE_ONLY=", "VERIFY_TRUSTED_PROXIES="} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
