@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/lemonmall/verifyd/application"
@@ -90,6 +92,10 @@ type Deps struct {
 	Phones              domain.PhoneParser
 	Ready               ReadinessCheck
 	Logger              *slog.Logger
+	// Metrics, if set, is told about every request; MetricsHandler, if set,
+	// is served at GET /metrics.
+	Metrics        Recorder
+	MetricsHandler http.Handler
 }
 
 // Server is the Fiber application with its routes.
@@ -135,6 +141,7 @@ func (s *Server) App() *fiber.App { return s.app }
 
 func (s *Server) routes() {
 	a := s.app
+	a.Use(s.observe)
 	a.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		s.logger.Error("panic in handler", "route", routeOf(c), "panic", fmt.Sprint(e))
 	}}))
@@ -142,13 +149,19 @@ func (s *Server) routes() {
 	a.Use(s.deadline)
 
 	s.pageRoutes()
-	a.Get("/healthz", s.healthz)
-	a.Get("/readyz", s.readyz)
-	a.Get("/image_codes/:uuid/", s.imageCode)
-	a.Get("/sms_codes/:mobile/", s.requestSMSCode)
-	a.Post("/sms_codes/:mobile/", s.requestSMSCode)
-	a.Post("/sms_codes/:mobile/verify/", s.verifySMSCode)
-	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	a.Get(routeHealthz, s.healthz)
+	a.Get(routeReadyz, s.readyz)
+	if s.deps.MetricsHandler != nil {
+		a.Get(routeMetrics, adaptor.HTTPHandler(s.deps.MetricsHandler))
+	}
+	a.Get(routeImage, s.imageCode)
+	a.Get(routeSMS, s.requestSMSCode)
+	a.Post(routeSMS, s.requestSMSCode)
+	a.Post(routeVerify, s.verifySMSCode)
+	a.Use(func(c *fiber.Ctx) error {
+		c.Locals(localUnmatched, true)
+		return fiber.ErrNotFound
+	})
 }
 
 // Serve answers requests on ln until ctx is cancelled, then stops taking new

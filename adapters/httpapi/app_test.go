@@ -23,6 +23,7 @@ import (
 	"github.com/lemonmall/verifyd/adapters/captcha"
 	"github.com/lemonmall/verifyd/adapters/httpapi"
 	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
@@ -112,6 +113,7 @@ type rigOptions struct {
 	limits  domain.Limits      // default: none
 	resend  time.Duration      // default: the policy's 60 s
 	cfg     httpapi.Config
+	metrics *metrics.Metrics // default: none
 }
 
 // newRig builds a server without abuse limits: they have their own tests, and
@@ -150,10 +152,14 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.srv, err = httpapi.NewServer(o.cfg, httpapi.Deps{
+	deps := httpapi.Deps{
 		IssueImageChallenge: issue, RequestSMSCode: request, VerifySMSCode: verify,
 		Phones: phones, Ready: s.Ping, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: r.logBuf}, nil)),
-	})
+	}
+	if o.metrics != nil {
+		deps.Metrics, deps.MetricsHandler = o.metrics, o.metrics.Handler()
+	}
+	r.srv, err = httpapi.NewServer(o.cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

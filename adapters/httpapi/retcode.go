@@ -90,9 +90,9 @@ func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 		f, known := failureFor(err)
 		if !known {
 			// Logged once here, answered without internals.
-			logger.ErrorContext(c.UserContext(), "unhandled error", "route", routeOf(c), "err", err)
+			logger.ErrorContext(c.UserContext(), "unhandled error", "request_id", RequestID(c.UserContext()), "route", routeOf(c), "err", err)
 		} else if f.status == http.StatusServiceUnavailable {
-			logger.WarnContext(c.UserContext(), "dependency unavailable", "route", routeOf(c), "err", err)
+			logger.WarnContext(c.UserContext(), "dependency unavailable", "request_id", RequestID(c.UserContext()), "route", routeOf(c), "err", err)
 		}
 		var te *domain.ThrottledError
 		if errors.As(err, &te) {
@@ -113,7 +113,14 @@ func retryAfterSeconds(te *domain.ThrottledError) int {
 	return s
 }
 
+// localUnmatched marks a request that only the not-found fallback answered.
+const localUnmatched = "verifyd.unmatched"
+
+// routeOf is the pattern of the route that answered, or "unmatched".
 func routeOf(c *fiber.Ctx) string {
+	if unmatched, _ := c.Locals(localUnmatched).(bool); unmatched {
+		return "unmatched"
+	}
 	if r := c.Route(); r != nil && r.Path != "" {
 		return r.Path
 	}

@@ -36,6 +36,8 @@ type OutboxConfig struct {
 	// all of that.
 	Backoff    time.Duration
 	MaxBackoff time.Duration
+	// Observer, if set, is told of every outcome the log records.
+	Observer domain.DeliveryObserver
 }
 
 func (c OutboxConfig) withDefaults() OutboxConfig {
@@ -172,12 +174,12 @@ func (o *Outbox) work() {
 
 // Outcomes logged, one line per message.
 const (
-	outboxDelivered = "delivered"
-	outboxRetrying  = "retrying" // not final: logged per failed attempt
-	outboxFailed    = "failed"   // permanent provider refusal
-	outboxGaveUp    = "gave_up"  // temporary failures until attempts ran out
-	outboxExpired   = "expired"
-	outboxDropped   = "dropped" // Close gave up before the message was sent
+	outboxDelivered = domain.DeliveryDelivered
+	outboxRetrying  = domain.DeliveryRetrying // not final: logged per failed attempt
+	outboxFailed    = domain.DeliveryFailed   // permanent provider refusal
+	outboxGaveUp    = domain.DeliveryGaveUp   // temporary failures until attempts ran out
+	outboxExpired   = domain.DeliveryExpired
+	outboxDropped   = domain.DeliveryDropped // Close gave up before the message was sent
 )
 
 // deliver sends msg, retrying temporary failures with backoff.
@@ -247,12 +249,15 @@ func (o *Outbox) backoff(n int) time.Duration {
 // log writes the one line describing an outcome; attempt is the number of
 // sends made so far (0 when a message expired or was dropped before its
 // first). It names the phone only masked and never the text.
-func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outcome string, err error) {
+func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, err error) {
+	if o.cfg.Observer != nil {
+		o.cfg.Observer.ObserveDelivery(outcome)
+	}
 	attrs := []slog.Attr{
 		slog.String("message_id", msg.ID),
 		slog.String("to", msg.To.String()),
 		slog.Int("attempt", attempt),
-		slog.String("outcome", outcome),
+		slog.String("outcome", string(outcome)),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", outboxSafeError(err, msg)))

@@ -79,6 +79,8 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		return nil, nil, err
 	}
 	readinessCheck := wiring.ProvideReadiness(store)
+	metrics := wiring.ProvideMetrics()
+	handler := wiring.ProvideMetricsHandler(metrics)
 	deps := httpapi.Deps{
 		IssueImageChallenge: issueImageChallenge,
 		RequestSMSCode:      requestSMSCode,
@@ -86,6 +88,8 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		Phones:              phoneParser,
 		Ready:               readinessCheck,
 		Logger:              logger,
+		Metrics:             metrics,
+		MetricsHandler:      handler,
 	}
 	server, err := httpapi.NewServer(httpapiConfig, deps)
 	if err != nil {

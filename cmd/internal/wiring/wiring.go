@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/google/wire"
 	"github.com/redis/rueidis"
@@ -15,6 +16,7 @@ import (
 	"github.com/lemonmall/verifyd/adapters/httpapi"
 	"github.com/lemonmall/verifyd/adapters/logsms"
 	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/system"
@@ -48,6 +50,10 @@ var coreSet = wire.NewSet(
 	application.NewIssueImageChallenge,
 	application.NewRequestSMSCode,
 	application.NewVerifySMSCode,
+	ProvideMetrics,
+	ProvideMetricsHandler,
+	wire.Bind(new(httpapi.Recorder), new(*metrics.Metrics)),
+	wire.Bind(new(domain.DeliveryObserver), new(*metrics.Metrics)),
 	wire.Struct(new(httpapi.Deps), "*"),
 	httpapi.NewServer,
 )
@@ -133,6 +139,12 @@ func ProvidePhoneParser(cfg config.Config) (domain.PhoneParser, error) {
 	}
 	return p, nil
 }
+
+// ProvideMetrics makes the process's Prometheus registry.
+func ProvideMetrics() *metrics.Metrics { return metrics.New() }
+
+// ProvideMetricsHandler serves the registry at GET /metrics.
+func ProvideMetricsHandler(m *metrics.Metrics) http.Handler { return m.Handler() }
 
 // ProvideHTTPConfig applies the configured shutdown timeout to the server.
 func ProvideHTTPConfig(cfg config.Config) httpapi.Config {
