@@ -16,7 +16,10 @@ test: lint generate-check ## everything: lint, generated code, all tests with -r
 	@set -euo pipefail; \
 	url="$$(test/ensure-redis.sh)"; \
 	echo "tests use Redis at $$url"; \
-	VERIFY_TEST_REDIS_URL="$$url" $(GO) test -race -count=1 -timeout 20m $(PKGS)
+	chromium="$$(test/ensure-chromium.sh)"; \
+	echo "browser tests use $$chromium"; \
+	VERIFY_TEST_REDIS_URL="$$url" VERIFY_TEST_CHROMIUM="$$chromium" \
+		$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 unit: ## use-case and adapter tests only, no Redis needed for domain/application
 	$(GO) test -race -count=1 ./domain/... ./application/...

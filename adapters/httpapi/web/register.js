@@ -1,0 +1,414 @@
+// verifyd registration page: image code, SMS code and its verification.
+// Hand-written, no framework, no build step. The server's CSP allows only
+// same-origin scripts, so every handler is attached here, and the settings
+// come from data- attributes on <main id="register">.
+'use strict';
+
+(() => {
+	const root = document.getElementById('register');
+	const $ = (id) => document.getElementById(id);
+	const el = {
+		form: $('register-form'),
+		fields: $('register-fields'),
+		mobile: $('mobile'),
+		mobileHint: $('mobile-hint'),
+		mobileMsg: $('mobile-msg'),
+		imageCode: $('image-code'),
+		imageCodeMsg: $('image-code-msg'),
+		captcha: $('captcha'),
+		newCaptcha: $('new-captcha'),
+		smsCode: $('sms-code'),
+		smsCodeMsg: $('sms-code-msg'),
+		sendSMS: $('send-sms'),
+		verify: $('verify'),
+		result: $('result'),
+	};
+
+	const intData = (name, fallback) => {
+		const n = Number.parseInt(root.dataset[name], 10);
+		return Number.isFinite(n) && n > 0 ? n : fallback;
+	};
+	const config = {
+		developmentSMS: root.dataset.developmentSms === 'true',
+		region: (root.dataset.defaultRegion || '').toUpperCase(),
+		captchaLength: intData('captchaLength', 4),
+		codeLength: intData('codeLength', 6),
+		resendSeconds: intData('resendSeconds', 60),
+	};
+	const requestTimeoutMs = 15000;
+
+	// Mobile numbering plans of common regions: country calling code, the
+	// national significant number of a mobile, whether a trunk "0" may lead
+	// the national form, and an example. The server (libphonenumber) has the
+	// final word; this only spares a round trip for obvious typos.
+	const plans = {
+		CN: { cc: '86', mobile: /^1[3-9]\d{9}$/, trunk: false, example: '138 0013 8000' },
+		HK: { cc: '852', mobile: /^[4-9]\d{7}$/, trunk: false, example: '5123 4567' },
+		TW: { cc: '886', mobile: /^9\d{8}$/, trunk: true, example: '0912 345 678' },
+		SG: { cc: '65', mobile: /^[89]\d{7}$/, trunk: false, example: '8123 4567' },
+		JP: { cc: '81', mobile: /^[789]0\d{8}$/, trunk: true, example: '090 1234 5678' },
+		IN: { cc: '91', mobile: /^[6-9]\d{9}$/, trunk: true, example: '98765 43210' },
+		AU: { cc: '61', mobile: /^4\d{8}$/, trunk: true, example: '0412 345 678' },
+		GB: { cc: '44', mobile: /^7\d{9}$/, trunk: true, example: '07400 123456' },
+		DE: { cc: '49', mobile: /^1[5-7]\d{8,9}$/, trunk: true, example: '01512 3456789' },
+		FR: { cc: '33', mobile: /^[67]\d{8}$/, trunk: true, example: '06 12 34 56 78' },
+		US: { cc: '1', mobile: /^[2-9]\d{2}[2-9]\d{6}$/, trunk: false, example: '(201) 555-0123' },
+		CA: { cc: '1', mobile: /^[2-9]\d{2}[2-9]\d{6}$/, trunk: false, example: '(506) 234-5678' },
+	};
+	const plan = plans[config.region];
+
+	// compactMobile drops the spaces and punctuation people type.
+	const compactMobile = (raw) => raw.replace(/[\s().\-\u00a0]/g, '');
+
+	// mobileProblem returns why a number cannot be right, or '' when it may be.
+	function mobileProblem(raw) {
+		const v = compactMobile(raw);
+		if (v === '') return 'Enter your mobile number.';
+		if (v.startsWith('+')) {
+			const digits = v.slice(1);
+			if (!/^[1-9]\d{6,14}$/.test(digits)) return 'An international number is + and 7 to 15 digits.';
+			// Calling codes are prefix-free: at most one plan's code leads.
+			const p = Object.values(plans).find((q) => digits.startsWith(q.cc));
+			if (p && !p.mobile.test(digits.slice(p.cc.length))) return 'This is not a valid mobile number for +' + p.cc + '.';
+			return '';
+		}
+		if (!/^\d+$/.test(v)) return 'Use digits only, or international format starting with +.';
+		if (!plan) return /^\d{6,15}$/.test(v) ? '' : 'Enter a complete mobile number.';
+		const national = plan.trunk && v.startsWith('0') ? v.slice(1) : v;
+		if (plan.mobile.test(national)) return '';
+		return 'Enter a valid mobile number, such as ' + plan.example + '.';
+	}
+
+	const state = {
+		uuid: '',
+		requesting: false,
+		verifying: false,
+		sentOnce: false,
+		// The countdown belongs to one number: fixing a typo in the number
+		// must not wait for another number's interval.
+		countdownFor: '',
+		countdownEnd: 0,
+		timer: 0,
+		mobileTouched: false,
+	};
+
+	// newUUID prefers crypto.randomUUID, which exists only in secure contexts
+	// (https or localhost); getRandomValues works everywhere.
+	function newUUID() {
+		if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+		const b = crypto.getRandomValues(new Uint8Array(16));
+		b[6] = (b[6] & 0x0f) | 0x40;
+		b[8] = (b[8] & 0x3f) | 0x80;
+		const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+		return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+	}
+
+	function setMsg(node, text, kind) {
+		node.textContent = text;
+		node.className = text ? 'msg ' + (kind || 'error') : 'msg';
+	}
+
+	function setInvalid(input, invalid) {
+		if (invalid) input.setAttribute('aria-invalid', 'true');
+		else input.removeAttribute('aria-invalid');
+	}
+
+	// loadCaptcha shows a new image under a new UUID; the old challenge is
+	// left to expire on the server.
+	function loadCaptcha() {
+		state.uuid = newUUID();
+		el.captcha.classList.add('loading');
+		el.captcha.dataset.uuid = state.uuid;
+		el.captcha.src = '/image_codes/' + state.uuid + '/';
+	}
+
+	function newCaptchaByUser() {
+		if (el.fields.disabled) return;
+		loadCaptcha();
+		el.imageCode.value = '';
+		setInvalid(el.imageCode, false);
+		setMsg(el.imageCodeMsg, '');
+		update();
+		el.imageCode.focus();
+	}
+
+	const mobileValue = () => compactMobile(el.mobile.value);
+	const imageCodeValue = () => el.imageCode.value.trim();
+	const smsCodeValue = () => el.smsCode.value.trim();
+	const smsCodeComplete = () => new RegExp('^\\d{' + config.codeLength + '}$').test(smsCodeValue());
+
+	// duration says how long a wait is: "45 s", or "3 min" past a minute
+	// (an address-wide limit can last an hour).
+	const duration = (seconds) => (seconds > 60 ? Math.ceil(seconds / 60) + ' min' : seconds + ' s');
+
+	function countdownLeft() {
+		if (!state.countdownEnd || state.countdownFor !== mobileValue()) return 0;
+		return Math.max(0, Math.ceil((state.countdownEnd - Date.now()) / 1000));
+	}
+
+	function startCountdown(seconds) {
+		state.countdownFor = mobileValue();
+		state.countdownEnd = Date.now() + seconds * 1000;
+		tick();
+	}
+
+	function tick() {
+		clearTimeout(state.timer);
+		update();
+		const left = state.countdownEnd - Date.now();
+		if (left > 0) {
+			// Wake at the next whole second, so the label never skips one.
+			state.timer = setTimeout(tick, (left % 1000) || 1000);
+		} else {
+			state.countdownEnd = 0;
+			update();
+		}
+	}
+
+	// update derives every control's state from the fields and the state.
+	function update() {
+		const mobileOK = mobileProblem(el.mobile.value) === '';
+		const left = countdownLeft();
+		const imageOK = imageCodeValue().length === config.captchaLength;
+
+		el.sendSMS.disabled = state.requesting || left > 0 || !mobileOK || !imageOK;
+		el.sendSMS.setAttribute('aria-busy', String(state.requesting));
+		if (state.requesting) el.sendSMS.textContent = 'Sending…';
+		else if (left > 0) el.sendSMS.textContent = 'Resend in ' + duration(left);
+		else el.sendSMS.textContent = state.sentOnce ? 'Resend code' : 'Get SMS code';
+
+		el.verify.disabled = state.verifying || !mobileOK || !smsCodeComplete();
+		el.verify.setAttribute('aria-busy', String(state.verifying));
+		el.verify.textContent = state.verifying ? 'Verifying…' : 'Verify';
+	}
+
+	// checkMobile marks the number valid as soon as it is, and says what is
+	// wrong once the user has left the field (or typed a character that can
+	// never be right), not at the first keystroke.
+	function checkMobile(show) {
+		const problem = mobileProblem(el.mobile.value);
+		const empty = el.mobile.value.trim() === '';
+		show = show || /[^\d+]/.test(compactMobile(el.mobile.value));
+		el.mobile.classList.toggle('valid', problem === '');
+		if (show && !empty) {
+			setInvalid(el.mobile, problem !== '');
+			setMsg(el.mobileMsg, problem);
+		} else if (problem === '' || empty) {
+			setInvalid(el.mobile, false);
+			setMsg(el.mobileMsg, '');
+		}
+		return problem === '';
+	}
+
+	// api posts JSON and returns verifyd's answer; a network failure or an
+	// answer that is not verifyd's becomes a "5000"-like answer.
+	async function api(path, body) {
+		let res;
+		try {
+			res = await fetch(path, {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+				body: JSON.stringify(body),
+				cache: 'no-store',
+				credentials: 'same-origin',
+				signal: typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(requestTimeoutMs) : undefined,
+			});
+		} catch {
+			return { code: 'network', errmsg: 'Could not reach the server. Check your connection and try again.' };
+		}
+		let answer = null;
+		try {
+			answer = await res.json();
+		} catch {
+			// Not JSON: handled below.
+		}
+		if (!answer || typeof answer.code !== 'string') {
+			return { code: 'http', errmsg: 'Unexpected answer from the server (HTTP ' + res.status + '). Try again.' };
+		}
+		const retryAfter = Number.parseInt(res.headers.get('Retry-After') || '', 10);
+		return { code: answer.code, errmsg: answer.errmsg || 'Something went wrong.', retryAfter };
+	}
+
+	const mobilePath = () => encodeURIComponent(mobileValue());
+
+	async function requestSMS() {
+		if (state.requesting || el.sendSMS.disabled) return;
+		if (!checkMobile(true)) return;
+		state.requesting = true;
+		setMsg(el.smsCodeMsg, '');
+		setMsg(el.imageCodeMsg, '');
+		setInvalid(el.imageCode, false);
+		update();
+
+		const a = await api('/sms_codes/' + mobilePath() + '/', { uuid: state.uuid, image_code: imageCodeValue() });
+
+		state.requesting = false;
+		// verifyd spends the captcha on every request, right, wrong or
+		// throttled, so each answer needs a new image and a new answer.
+		loadCaptcha();
+		el.imageCode.value = '';
+
+		switch (a.code) {
+		case '0':
+			state.sentOnce = true;
+			startCountdown(config.resendSeconds);
+			setMsg(el.smsCodeMsg, config.developmentSMS
+				? 'Code sent. Development mode: find it in the verifyd process log.'
+				: 'Code sent. It can take a minute to arrive.', 'info');
+			el.smsCode.focus();
+			break;
+		case '4001':
+			setInvalid(el.imageCode, true);
+			setMsg(el.imageCodeMsg, a.errmsg + '. Type the characters of the new image.');
+			el.imageCode.focus();
+			break;
+		case '4002': {
+			const wait = Number.isFinite(a.retryAfter) && a.retryAfter > 0 ? a.retryAfter : config.resendSeconds;
+			startCountdown(wait);
+			setMsg(el.smsCodeMsg, a.errmsg + '. You can ask for a new code in ' + duration(wait) + '.');
+			el.smsCode.focus();
+			break;
+		}
+		case '4007':
+			setInvalid(el.mobile, true);
+			setMsg(el.mobileMsg, a.errmsg + '.');
+			el.mobile.focus();
+			break;
+		default:
+			setMsg(el.smsCodeMsg, a.errmsg);
+			el.imageCode.focus();
+		}
+		update();
+	}
+
+	async function verify() {
+		if (state.verifying || el.verify.disabled) return;
+		state.verifying = true;
+		setMsg(el.smsCodeMsg, '');
+		setInvalid(el.smsCode, false);
+		update();
+
+		const a = await api('/sms_codes/' + mobilePath() + '/verify/', { sms_code: smsCodeValue() });
+
+		state.verifying = false;
+		if (a.code === '0') {
+			showSuccess();
+		} else {
+			if (a.code === '4007') {
+				setInvalid(el.mobile, true);
+				setMsg(el.mobileMsg, a.errmsg + '.');
+			} else {
+				setInvalid(el.smsCode, a.code === '4008' || a.code === '4003');
+				setMsg(el.smsCodeMsg, a.code === '4008'
+					? a.errmsg + '. Check the code, or ask for a new one.'
+					: a.errmsg);
+			}
+			// Ready to type the code again over the old one.
+			el.smsCode.focus();
+			el.smsCode.select();
+		}
+		update();
+	}
+
+	function showSuccess() {
+		el.result.className = 'result ok';
+		el.result.textContent = 'Mobile number ' + el.mobile.value.trim() + ' is verified.';
+		const again = document.createElement('button');
+		again.type = 'button';
+		again.id = 'start-again';
+		again.className = 'btn btn-quiet';
+		again.textContent = 'Verify another number';
+		again.addEventListener('click', startAgain);
+		el.result.append(document.createElement('br'), again);
+		el.fields.disabled = true;
+		setMsg(el.smsCodeMsg, '');
+		again.focus();
+	}
+
+	function startAgain() {
+		el.result.textContent = '';
+		el.result.className = 'result';
+		el.fields.disabled = false;
+		el.form.reset();
+		state.mobileTouched = false;
+		for (const input of [el.mobile, el.imageCode, el.smsCode]) setInvalid(input, false);
+		for (const msg of [el.mobileMsg, el.imageCodeMsg, el.smsCodeMsg]) setMsg(msg, '');
+		el.mobile.classList.remove('valid');
+		loadCaptcha();
+		update();
+		el.mobile.focus();
+	}
+
+	// Wiring.
+	if (plan) {
+		el.mobileHint.textContent = 'For example ' + plan.example + ', or international format such as +' +
+			plan.cc + ' ' + plan.example.replace(/^0/, '') + '.';
+	}
+
+	el.mobile.addEventListener('input', () => {
+		checkMobile(state.mobileTouched);
+		update();
+	});
+	el.mobile.addEventListener('blur', () => {
+		if (el.mobile.value.trim() !== '') state.mobileTouched = true;
+		checkMobile(state.mobileTouched);
+	});
+
+	el.imageCode.addEventListener('input', () => {
+		if (el.imageCodeMsg.textContent) {
+			setInvalid(el.imageCode, false);
+			setMsg(el.imageCodeMsg, '');
+		}
+		update();
+	});
+
+	el.smsCode.addEventListener('input', () => {
+		const digits = el.smsCode.value.replace(/\D/g, '').slice(0, config.codeLength);
+		if (digits !== el.smsCode.value) el.smsCode.value = digits;
+		if (el.smsCode.getAttribute('aria-invalid')) {
+			setInvalid(el.smsCode, false);
+			setMsg(el.smsCodeMsg, '');
+		}
+		update();
+	});
+
+	el.captcha.addEventListener('load', () => el.captcha.classList.remove('loading'));
+	el.captcha.addEventListener('error', () => {
+		el.captcha.classList.remove('loading');
+		setMsg(el.imageCodeMsg, 'The image could not be loaded. Choose “New image” to try again.');
+	});
+	el.captcha.addEventListener('click', newCaptchaByUser);
+	el.newCaptcha.addEventListener('click', newCaptchaByUser);
+	el.sendSMS.addEventListener('click', requestSMS);
+
+	// Enter in any field: verify when a code is typed, else ask for one.
+	// Browsers submit a form on Enter only while its submit button (Verify)
+	// is enabled, so Enter is handled here for every field.
+	function enter() {
+		if (smsCodeComplete()) {
+			verify();
+		} else if (!el.sendSMS.disabled) {
+			requestSMS();
+		} else if (!checkMobile(true)) {
+			state.mobileTouched = true;
+			el.mobile.focus();
+		} else if (imageCodeValue().length !== config.captchaLength && countdownLeft() === 0) {
+			el.imageCode.focus();
+		} else {
+			el.smsCode.focus();
+		}
+	}
+	el.form.addEventListener('keydown', (ev) => {
+		if (ev.key !== 'Enter' || ev.isComposing || !(ev.target instanceof HTMLInputElement)) return;
+		ev.preventDefault();
+		enter();
+	});
+	el.form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		enter();
+	});
+
+	loadCaptcha();
+	update();
+	root.dataset.ready = 'true';
+})();
