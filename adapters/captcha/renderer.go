@@ -30,11 +30,13 @@ var _ domain.CaptchaRenderer = (*Renderer)(nil)
 
 // NewRenderer returns a renderer for 240x80 PNG images with a few noise lines.
 func NewRenderer() *Renderer {
-	// Latin-only fonts: the bundled CJK font is several megabytes and makes
-	// letters harder to read, not harder to machine-solve.
-	fonts := []string{"3Dumb.ttf", "ApothecaryFont.ttf", "Comismsh.ttf", "DENNEthree-dee.ttf", "actionj.ttf", "chromohv.ttf"}
-	driver := base64Captcha.NewDriverString(Height, Width, 0,
-		base64Captcha.OptionShowSlimeLine|base64Captcha.OptionShowSineLine,
+	// Latin fonts whose glyphs stay legible at this size; the bundled CJK
+	// font is megabytes, and the outline, tiny or swash fonts failed people
+	// more often than machines. Case is ignored when answers are compared,
+	// so fonts drawing only capitals are fine.
+	fonts := []string{"ApothecaryFont.ttf", "DENNEthree-dee.ttf", "RitaSmith.ttf", "actionj.ttf", "chromohv.ttf"}
+	// Thin crossing lines only: the thick sine band hid whole characters.
+	driver := base64Captcha.NewDriverString(Height, Width, 0, base64Captcha.OptionShowSlimeLine,
 		4, domain.CaptchaAlphabet, &color.RGBA{R: 250, G: 250, B: 250, A: 255}, nil, fonts)
 	return &Renderer{driver: driver}
 }
