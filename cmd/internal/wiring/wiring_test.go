@@ -1,0 +1,94 @@
+package wiring
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/adapters/redis/redistest"
+	"github.com/lemonmall/verifyd/adapters/system"
+	"github.com/lemonmall/verifyd/cmd/internal/config"
+)
+
+func load(t *testing.T, env map[string]string) config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestProvideRedis_TheEmbeddedDefaultNeverDials(t *testing.T) {
+	// An address nothing listens on: dialling it would fail.
+	cfg := load(t, map[string]string{"VERIFY_REDIS_URL": "redis://127.0.0.1:1/0"})
+	r, cleanup, err := ProvideRedis(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	if r.Client != nil {
+		t.Fatal("memory configuration opened a Redis client")
+	}
+	store, err := ProvideStore(cfg, r, system.Clock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := store.(*memory.Store); !ok {
+		t.Fatalf("store is %T, want *memory.Store", store)
+	}
+	limiter, err := ProvideLimiter(cfg, r, system.Clock{})
+	if _, ok := limiter.(*memory.Limiter); !ok || err != nil {
+		t.Fatalf("limiter is %T (%v), want *memory.Limiter", limiter, err)
+	}
+}
+
+func TestProvideRedis_RedisConfigurationSharesOneClient(t *testing.T) {
+	cfg := load(t, map[string]string{
+		"VERIFY_STORE":       "redis",
+		"VERIFY_REDIS_URL":   redistest.URL(t),
+		"VERIFY_CODE_SECRET": strings.Repeat("s", 32),
+	})
+	r, cleanup, err := ProvideRedis(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	store, _ := ProvideStore(cfg, r, system.Clock{})
+	if _, ok := store.(*redis.Store); !ok {
+		t.Fatalf("store is %T, want *redis.Store", store)
+	}
+	if err := store.Ping(t.Context()); err != nil {
+		t.Fatalf("store does not reach Redis: %v", err)
+	}
+	limiter, _ := ProvideLimiter(cfg, r, system.Clock{})
+	if _, ok := limiter.(*redis.Limiter); !ok {
+		t.Fatalf("limiter is %T, want *redis.Limiter", limiter)
+	}
+}
+
+func TestProvideRedis_UnreachableRedisFailsStartWithTheVariableName(t *testing.T) {
+	cfg := load(t, map[string]string{
+		"VERIFY_STORE":       "redis",
+		"VERIFY_REDIS_URL":   "redis://127.0.0.1:1/0",
+		"VERIFY_CODE_SECRET": strings.Repeat("s", 32),
+	})
+	_, _, err := ProvideRedis(t.Context(), cfg)
+	if err == nil || !strings.HasPrefix(err.Error(), "VERIFY_REDIS_URL") {
+		t.Fatalf("err = %v, want one naming VERIFY_REDIS_URL", err)
+	}
+}
+
+func TestProvideSender_PicksTheConfiguredProvider(t *testing.T) {
+	s, err := ProvideSender(load(t, nil), slog.Default())
+	if err != nil || s == nil {
+		t.Fatalf("log sender: %v", err)
+	}
+	cfg := load(t, nil)
+	cfg.SMSProvider = "pigeon"
+	if _, err := ProvideSender(cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "VERIFY_SMS_PROVIDER") {
+		t.Fatalf("unknown provider err = %v", err)
+	}
+}
