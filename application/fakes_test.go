@@ -80,6 +80,7 @@ type fakeCodes struct {
 	m         map[string]*storedCode
 	throttled map[string]bool
 	issued    int
+	withdrawn int
 	err       error
 }
 
@@ -114,6 +115,16 @@ func (f *fakeCodes) AttemptCode(_ context.Context, p domain.PhoneNumber, max int
 		return nil, domain.ErrCodeNotFound
 	}
 	return c.code.Digest, nil
+}
+
+func (f *fakeCodes) WithdrawCode(_ context.Context, p domain.PhoneNumber, digest []byte) error {
+	c, ok := f.m[p.E164()]
+	if ok && string(c.code.Digest) == string(digest) {
+		delete(f.m, p.E164())
+		delete(f.throttled, p.E164())
+		f.withdrawn++
+	}
+	return nil
 }
 
 func (f *fakeCodes) ConsumeCode(_ context.Context, p domain.PhoneNumber, digest []byte) (bool, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/lemonmall/verifyd/domain"
 )
@@ -90,8 +91,9 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		return fmt.Errorf("request sms code: random: %w", err)
 	}
 	code := domain.SMSCode(raw)
+	digest := uc.digester.Digest(in.Phone, code)
 	err = uc.codes.IssueCode(ctx, in.Phone, domain.NewCode{
-		Digest:         uc.digester.Digest(in.Phone, code),
+		Digest:         digest,
 		TTL:            uc.policy.CodeTTL,
 		ResendInterval: uc.policy.ResendInterval,
 		Quotas:         limits.PhoneSMS,
@@ -113,10 +115,22 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		ExpiresAt: now.Add(uc.policy.CodeTTL),
 	}
 	if err := uc.outbox.Enqueue(ctx, msg); err != nil {
+		// The code will never be sent: give the phone its slot and quota
+		// back, or the user would wait a minute for nothing. The request's
+		// context may be what ran out, so the undo gets a moment of its own.
+		undoCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawTimeout)
+		defer cancel()
+		if werr := uc.codes.WithdrawCode(undoCtx, in.Phone, digest); werr != nil {
+			return fmt.Errorf("request sms code: enqueue: %w (withdraw: %w)", err, werr)
+		}
 		return fmt.Errorf("request sms code: enqueue: %w", err)
 	}
 	return nil
 }
+
+// withdrawTimeout bounds the undo of an issued code whose message could not
+// be queued.
+const withdrawTimeout = 2 * time.Second
 
 // MessageText is the SMS body: the code and how long it lasts.
 func MessageText(code domain.SMSCode, policy domain.Policy) string {

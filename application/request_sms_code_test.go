@@ -228,3 +228,15 @@ func TestRequestSMSCode_PassesThePhoneQuotasToTheStore(t *testing.T) {
 		t.Errorf("limiter keys %v", r.limiter.taken)
 	}
 }
+
+func TestRequestSMSCode_CodeThatCannotBeQueuedIsWithdrawn(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	r.outbox.err = domain.ErrOutboxFull
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"})
+	if !errors.Is(err, domain.ErrOutboxFull) {
+		t.Fatalf("err = %v, want ErrOutboxFull", err)
+	}
+	if r.codes.withdrawn != 1 || r.codes.throttled["+8613800138000"] {
+		t.Error("the unsent code still holds the phone's slot")
+	}
+}

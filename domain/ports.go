@@ -39,6 +39,11 @@ type CodeStore interface {
 	// returns the stored digest. Once more than maxAttempts attempts were made
 	// the code is deleted. ErrCodeNotFound when there is no live code.
 	AttemptCode(ctx context.Context, phone PhoneNumber, maxAttempts int) ([]byte, error)
+	// WithdrawCode undoes an IssueCode whose message could not be handed
+	// over for delivery: if the phone's code still has digest it is deleted,
+	// the resend slot is freed and the quota places it took are given back,
+	// so the user may ask again at once. Otherwise it does nothing.
+	WithdrawCode(ctx context.Context, phone PhoneNumber, digest []byte) error
 	// ConsumeCode deletes the phone's code if its digest still equals digest,
 	// and reports whether this call did so: of two concurrent consumers of one
 	// code exactly one gets true.

@@ -414,6 +414,9 @@ func (failingStore) IssueCode(context.Context, domain.PhoneNumber, domain.NewCod
 func (failingStore) AttemptCode(context.Context, domain.PhoneNumber, int) ([]byte, error) {
 	return nil, domain.ErrStoreUnavailable
 }
+func (failingStore) WithdrawCode(context.Context, domain.PhoneNumber, []byte) error {
+	return domain.ErrStoreUnavailable
+}
 func (failingStore) ConsumeCode(context.Context, domain.PhoneNumber, []byte) (bool, error) {
 	return false, domain.ErrStoreUnavailable
 }
@@ -428,10 +431,17 @@ func TestStoreOutage_Is503With5000AndReadyzFails(t *testing.T) {
 	want(t, r.post("/sms_codes/"+newMobile()+"/verify/", "application/json", `{"sms_code":"123456"}`), http.StatusServiceUnavailable, httpapi.CodeServiceUnavailable)
 }
 
-func TestOutboxRefusal_Is503(t *testing.T) {
-	r := newRig(t, memoryStore(t))
-	r.inbox.err = domain.ErrOutboxFull
-	want(t, r.requestCode(newMobile()), http.StatusServiceUnavailable, httpapi.CodeServiceUnavailable)
+func TestOutboxRefusal_Is503AndThePhoneMayRetryAtOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(*testing.T) store) {
+		r := newRig(t, newStore(t))
+		mobile := newMobile()
+		r.inbox.err = domain.ErrOutboxFull
+		want(t, r.requestCode(mobile), http.StatusServiceUnavailable, httpapi.CodeServiceUnavailable)
+		r.inbox.mu.Lock()
+		r.inbox.err = nil
+		r.inbox.mu.Unlock()
+		want(t, r.requestCode(mobile), http.StatusOK, httpapi.CodeOK)
+	})
 }
 
 func TestLogs_NeverContainCodesOrAnswers(t *testing.T) {

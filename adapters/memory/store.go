@@ -40,6 +40,7 @@ type code struct {
 	digest   []byte
 	attempts int
 	expires  time.Time
+	issued   time.Time // its entry in the phone's send log
 }
 
 var (
@@ -115,7 +116,7 @@ func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc doma
 		s.sent[key] = s.sent[key].add(now, longestWindow(nc.Quotas))
 	}
 	s.slots[key] = now.Add(nc.ResendInterval)
-	s.codes[key] = code{digest: clone(nc.Digest), expires: now.Add(nc.TTL)}
+	s.codes[key] = code{digest: clone(nc.Digest), expires: now.Add(nc.TTL), issued: now}
 	return nil
 }
 
@@ -140,6 +141,28 @@ func (s *Store) AttemptCode(ctx context.Context, phone domain.PhoneNumber, maxAt
 	}
 	s.codes[key] = c
 	return clone(c.digest), nil
+}
+
+// WithdrawCode deletes the phone's code if its digest equals digest, frees
+// the resend slot and removes the code's entry from the send log.
+func (s *Store) WithdrawCode(ctx context.Context, phone domain.PhoneNumber, digest []byte) error {
+	key := phone.E164()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.codes[key]
+	if !ok || string(c.digest) != string(digest) {
+		return nil
+	}
+	delete(s.codes, key)
+	delete(s.slots, key)
+	log := s.sent[key]
+	for i, t := range log {
+		if t.Equal(c.issued) {
+			s.sent[key] = append(log[:i:i], log[i+1:]...)
+			break
+		}
+	}
+	return nil
 }
 
 // ConsumeCode deletes the phone's code if its digest equals digest and

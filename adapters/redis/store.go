@@ -5,6 +5,7 @@ package redis
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -136,6 +137,17 @@ end
 return redis.call('HGET', KEYS[1], 'digest')
 `)
 
+// withdrawScript deletes the code hash KEYS[2] if its digest equals ARGV[1],
+// and then the resend slot KEYS[1] and the send log member ARGV[2] in KEYS[3].
+var withdrawScript = rueidis.NewLuaScript(`
+if redis.call('HGET', KEYS[2], 'digest') == ARGV[1] then
+  redis.call('DEL', KEYS[2], KEYS[1])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+  return 1
+end
+return 0
+`)
+
 // consumeScript deletes the code hash KEYS[1] if its digest equals ARGV[1]
 // and returns 1 if it did, else 0.
 var consumeScript = rueidis.NewLuaScript(`
@@ -207,7 +219,8 @@ func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc doma
 		if err != nil {
 			return err
 		}
-		args = append(args, eventID(), formatMillis(longest))
+		// The log member is the digest, so WithdrawCode can find it.
+		args = append(args, hex.EncodeToString(nc.Digest), formatMillis(longest))
 		args = append(args, quotaArgs...)
 	}
 	left, err := issueScript.Exec(ctx, s.client,
@@ -236,6 +249,19 @@ func (s *Store) AttemptCode(ctx context.Context, phone domain.PhoneNumber, maxAt
 		return nil, storeError("attempt code", err)
 	}
 	return digest, nil
+}
+
+// WithdrawCode undoes an IssueCode of digest whose message was not handed
+// over: code, resend slot and quota place go in one step.
+func (s *Store) WithdrawCode(ctx context.Context, phone domain.PhoneNumber, digest []byte) error {
+	err := withdrawScript.Exec(ctx, s.client,
+		[]string{resendKey(phone), codeKey(phone), sendLogKey(phone)},
+		[]string{string(digest), hex.EncodeToString(digest)},
+	).Error()
+	if err != nil {
+		return storeError("withdraw code", err)
+	}
+	return nil
 }
 
 // ConsumeCode deletes the phone's code if its digest equals digest and

@@ -215,3 +215,41 @@ func newKey(t testing.TB) string {
 	rand.Read(b[:])
 	return fmt.Sprintf("test:%s", hex.EncodeToString(b[:]))
 }
+
+// runWithdraw checks WithdrawCode, the undo of an IssueCode whose message
+// never left.
+func runWithdraw(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Run("WithdrawnCodeIsGoneAndThePhoneMayAskAgainAtOnce", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		phone := newPhone(t)
+		digest := newDigest(t)
+		quotas := []domain.Quota{{Max: 1, Window: long}}
+		if err := s.IssueCode(t.Context(), phone, domain.NewCode{Digest: digest, TTL: long, ResendInterval: long, Quotas: quotas}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WithdrawCode(t.Context(), phone, digest); err != nil {
+			t.Fatal(err)
+		}
+		wantCodeNotFound(t, s, phone, 5)
+		// Neither the resend slot nor the quota of 1 stands in the way.
+		next := newDigest(t)
+		if err := s.IssueCode(t.Context(), phone, domain.NewCode{Digest: next, TTL: long, ResendInterval: long, Quotas: quotas}); err != nil {
+			t.Fatalf("IssueCode after a withdrawal: %v", err)
+		}
+		wantDigest(t, s, phone, 5, next)
+	})
+
+	t.Run("WithdrawingAReplacedCodeChangesNothing", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		phone := newPhone(t)
+		live := newDigest(t)
+		mustIssue(t, s, phone, live, long, long)
+		if err := s.WithdrawCode(t.Context(), phone, newDigest(t)); err != nil {
+			t.Fatal(err)
+		}
+		wantDigest(t, s, phone, 5, live)
+		wantThrottled(t, s, phone, long)
+	})
+}

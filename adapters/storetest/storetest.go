@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("code", func(t *testing.T) { runCode(t, newStore) })
 	t.Run("race", func(t *testing.T) { runRace(t, newStore) })
 	t.Run("quota", func(t *testing.T) { runQuotas(t, newStore) })
+	t.Run("withdraw", func(t *testing.T) { runWithdraw(t, newStore) })
 }
 
 func runChallenge(t *testing.T, newStore func(t *testing.T) Store) {

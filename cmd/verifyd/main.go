@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,10 +20,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "verifyd:", err)
+		if !errors.Is(err, errLogged) {
+			fmt.Fprintln(os.Stderr, "verifyd:", err)
+		}
 		os.Exit(1)
 	}
 }
+
+// errLogged says the failure is already in the JSON log.
+var errLogged = errors.New("logged")
 
 func realMain(ctx context.Context) error {
 	cfg, err := config.Load(os.Getenv)
@@ -30,7 +36,14 @@ func realMain(ctx context.Context) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("verifyd failed", "err", err)
+		return errLogged
+	}
+	return nil
+}
 
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	server, cleanup, err := initServer(ctx, cfg, logger)
 	if err != nil {
 		return err
