@@ -53,7 +53,12 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
-	smsOutbox, cleanup2 := wiring.ProvideOutbox(cfg, smsSender, clock, logger)
+	metrics := wiring.ProvideMetrics()
+	smsOutbox, cleanup2, err := wiring.ProvideOutbox(cfg, redis, smsSender, clock, logger, metrics)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	codeDigester, err := wiring.ProvideDigester(cfg)
 	if err != nil {
 		cleanup2()
@@ -79,7 +84,6 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		return nil, nil, err
 	}
 	readinessCheck := wiring.ProvideReadiness(store)
-	metrics := wiring.ProvideMetrics()
 	handler := wiring.ProvideMetricsHandler(metrics)
 	deps := httpapi.Deps{
 		IssueImageChallenge: issueImageChallenge,

@@ -2,29 +2,89 @@ package wiring
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/google/wire"
 
 	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/domain"
 )
 
 var queueSet = wire.NewSet(ProvideOutbox)
 
-// ProvideOutbox starts the in-process delivery pool. Its cleanup stops taking
-// messages and waits, up to the shutdown timeout, for queued ones to be sent.
-func ProvideOutbox(cfg config.Config, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger) (domain.SMSOutbox, func()) {
-	outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
-		Workers:   cfg.SMSWorkers,
-		QueueSize: cfg.SMSQueueSize,
-	})
-	return outbox, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		defer cancel()
-		if err := outbox.Close(ctx); err != nil {
-			logger.Error("sms outbox did not drain before shutdown", "err", err)
+// WorkerSet builds what an smsworker process needs from a Config and a
+// logger: the shared Redis connection, the SMS provider and the worker.
+var WorkerSet = wire.NewSet(
+	ProvideRedis,
+	ProvideSender,
+	system.ProviderSet,
+	ProvideWorker,
+)
+
+// ProvideOutbox picks where accepted messages wait. The in-process pool
+// sends from verifyd itself and reports outcomes to observer; its cleanup
+// stops taking messages and waits, up to the shutdown timeout, for queued
+// ones to be sent. The Redis queue only appends to the stream, which
+// smsworker processes send from; it holds nothing to drain.
+func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
+	observer domain.DeliveryObserver) (domain.SMSOutbox, func(), error) {
+	switch cfg.Queue.Kind {
+	case config.QueueMemory:
+		outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
+			Workers:     cfg.SMSWorkers,
+			QueueSize:   cfg.SMSQueueSize,
+			MaxAttempts: cfg.Queue.MaxAttempts,
+			Backoff:     cfg.Queue.Backoff,
+			MaxBackoff:  cfg.Queue.MaxBackoff,
+			Observer:    observer,
+		})
+		return outbox, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			if err := outbox.Close(ctx); err != nil {
+				logger.Error("sms outbox did not drain before shutdown", "err", err)
+			}
+		}, nil
+	case config.QueueRedis:
+		if r == nil || r.Client == nil {
+			return nil, nil, fmt.Errorf("VERIFY_SMS_QUEUE=redis: no Redis connection")
 		}
+		outbox := redis.NewOutbox(r.Client, redis.OutboxOptions{
+			Keys:   queueKeys(cfg),
+			MaxLen: int64(cfg.Queue.MaxLen),
+		})
+		return outbox, func() {}, nil
 	}
+	return nil, nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: want memory or redis", cfg.Queue.Kind)
+}
+
+// ProvideWorker builds the sender of the Redis queue. It refuses any other
+// queue: with VERIFY_SMS_QUEUE=memory verifyd sends by itself, and a worker
+// would wait for messages that never come.
+func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger) (*redis.Worker, error) {
+	if cfg.Queue.Kind != config.QueueRedis {
+		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: smsworker sends from the Redis queue only; set VERIFY_SMS_QUEUE=redis here and for verifyd", cfg.Queue.Kind)
+	}
+	if r == nil || r.Client == nil {
+		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=redis: no Redis connection")
+	}
+	return redis.NewWorker(r.Client, sender, clock, logger, redis.WorkerOptions{
+		Keys:              queueKeys(cfg),
+		Concurrency:       cfg.SMSWorkers,
+		VisibilityTimeout: cfg.Queue.VisibilityTimeout,
+		MaxAttempts:       cfg.Queue.MaxAttempts,
+		Backoff:           cfg.Queue.Backoff,
+		MaxBackoff:        cfg.Queue.MaxBackoff,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+	}), nil
+}
+
+// queueKeys names the queue's keys after VERIFY_SMS_STREAM; the rest are the
+// defaults derived from it.
+func queueKeys(cfg config.Config) redis.StreamKeys {
+	return redis.StreamKeys{Stream: cfg.Queue.Stream}.WithDefaults()
 }
