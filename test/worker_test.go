@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -70,12 +71,34 @@ func (s *queueSetup) verifyd() *process {
 	return p
 }
 
-// worker starts an smsworker and waits until it reads the stream.
+// worker starts an smsworker and waits until it reads the stream; its base
+// URL is where it serves /metrics and the probes.
 func (s *queueSetup) worker() *process {
 	s.t.Helper()
-	p := start(s.t, "smsworker", s.env)
+	env := map[string]string{"VERIFY_WORKER_ADDR": freeAddr(s.t)}
+	for k, v := range s.env {
+		env[k] = v
+	}
+	p := start(s.t, "smsworker", env)
+	p.base = "http://" + env["VERIFY_WORKER_ADDR"]
 	p.waitLog(regexp.MustCompile(`"msg":"sms worker started"`))
 	return p
+}
+
+// metric returns the value of one series in a process's /metrics.
+func metric(t testing.TB, p *process, series string) string {
+	t.Helper()
+	res, err := http.Get(p.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("%s/metrics has no %s", p.base, series)
+	}
+	return string(m[1])
 }
 
 // requestSMS solves a captcha and asks verifyd for a code to mobile (a
@@ -167,6 +190,18 @@ func TestWorker_ProviderFailsTwiceThenTheCodeArrivesOnce(t *testing.T) {
 		t.Error("a delivered message was dead-lettered")
 	}
 	wantNoSecrets(t, []*process{v, w}, []string{code}, []string{to})
+
+	// The worker counts what it did; verifyd shows the queue's depth.
+	if got := metric(t, w, "verifyd_sms_sent_total"); got != "1" {
+		t.Errorf("worker sms_sent_total = %s, want 1", got)
+	}
+	if got := metric(t, w, "verifyd_sms_retries_total"); got != "2" {
+		t.Errorf("worker sms_retries_total = %s, want 2", got)
+	}
+	if got := metric(t, v, "verifyd_sms_queue_length"); got != "0" {
+		t.Errorf("verifyd sms_queue_length = %s, want 0 once drained", got)
+	}
+	call(t, "GET", w.base+"/readyz", nil).want(t, 200, "0")
 }
 
 // A permanent refusal (invalid number) is not retried: the message goes to

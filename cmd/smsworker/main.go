@@ -11,11 +11,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/lemonmall/verifyd/adapters/metrics"
+	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
+	"github.com/lemonmall/verifyd/cmd/internal/wiring"
 )
 
 func main() {
@@ -49,8 +55,15 @@ func realMain(ctx context.Context) error {
 	return nil
 }
 
+// worker is what initWorker assembles.
+type worker struct {
+	Worker  *redis.Worker
+	Metrics *metrics.Metrics
+	Redis   *wiring.Redis
+}
+
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	worker, cleanup, err := initWorker(ctx, cfg, logger)
+	w, cleanup, err := initWorker(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -58,7 +71,50 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if cfg.SMSProvider == config.SMSLog {
 		logger.Warn("SMS codes are written to this log (VERIFY_SMS_PROVIDER=log): for development only")
 	}
+
+	ln, err := net.Listen("tcp", cfg.Queue.WorkerAddr)
+	if err != nil {
+		return fmt.Errorf("VERIFY_WORKER_ADDR=%q: %w", cfg.Queue.WorkerAddr, err)
+	}
+	srv := &http.Server{Handler: probes(w), ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("smsworker started", "probes_addr", ln.Addr().String(), "stream", cfg.Queue.Stream)
+
 	// Run returns once ctx is cancelled (SIGTERM) and the messages in flight
 	// are sent or released, within VERIFY_SHUTDOWN_TIMEOUT.
-	return worker.Run(ctx)
+	runErr := w.Worker.Run(ctx)
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("probe server did not stop cleanly", "err", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(runErr, fmt.Errorf("probe server: %w", err))
+	}
+	return runErr
+}
+
+// probes serves /metrics, /healthz (the process runs) and /readyz (Redis
+// answers), for the same monitoring verifyd gets.
+func probes(w *worker) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", w.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(rw, `{"code":"0","errmsg":"OK"}`)
+	})
+	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := w.Redis.Client.Do(ctx, w.Redis.Client.B().Ping().Build()).Error(); err != nil {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(rw, `{"code":"5000","errmsg":"Redis unavailable"}`)
+			return
+		}
+		fmt.Fprint(rw, `{"code":"0","errmsg":"OK"}`)
+	})
+	return mux
 }

@@ -8,14 +8,13 @@ import (
 
 	"github.com/google/wire"
 
-	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/cmd/internal/wiring"
 )
 
-// initWorker assembles the worker. The cleanup func closes the Redis
-// connection; call it after Run has returned.
-func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*redis.Worker, func(), error) {
-	wire.Build(wiring.WorkerSet)
+// initWorker assembles the worker with its metrics and Redis connection. The
+// cleanup func closes the connection; call it after Run has returned.
+func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*worker, func(), error) {
+	wire.Build(wiring.WorkerSet, wire.Struct(new(worker), "*"))
 	return nil, nil, nil
 }

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/cmd/internal/wiring"
@@ -17,10 +16,10 @@ import (
 
 // Injectors from wire.go:
 
-// initWorker assembles the worker. The cleanup func closes the Redis
-// connection; call it after Run has returned.
-func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*redis.Worker, func(), error) {
-	wiringRedis, cleanup, err := wiring.ProvideRedis(ctx, cfg)
+// initWorker assembles the worker with its metrics and Redis connection. The
+// cleanup func closes the connection; call it after Run has returned.
+func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*worker, func(), error) {
+	redis, cleanup, err := wiring.ProvideRedis(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -30,12 +29,18 @@ func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*r
 		return nil, nil, err
 	}
 	clock := _wireClockValue
-	worker, err := wiring.ProvideWorker(cfg, wiringRedis, smsSender, clock, logger)
+	metrics := wiring.ProvideMetrics()
+	redisWorker, err := wiring.ProvideWorker(cfg, redis, smsSender, clock, logger, metrics)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	return worker, func() {
+	mainWorker := &worker{
+		Worker:  redisWorker,
+		Metrics: metrics,
+		Redis:   redis,
+	}
+	return mainWorker, func() {
 		cleanup()
 	}, nil
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"time"
 
 	"github.com/lemonmall/verifyd/adapters/memory"
@@ -44,6 +45,10 @@ type QueueConfig struct {
 	// use them.
 	Backoff    time.Duration
 	MaxBackoff time.Duration
+	// WorkerAddr is where smsworker serves /metrics, /healthz and /readyz
+	// (VERIFY_WORKER_ADDR); it differs from VERIFY_ADDR's default so both
+	// can run on one host.
+	WorkerAddr string
 }
 
 // UsesRedis reports whether the queue lives on Redis.
@@ -61,6 +66,10 @@ func (p *parser) queue() QueueConfig {
 		MaxAttempts:       p.positiveInt("VERIFY_SMS_MAX_ATTEMPTS", memory.DefaultOutboxMaxAttempts),
 		Backoff:           p.duration("VERIFY_SMS_RETRY_BACKOFF", memory.DefaultOutboxBackoff),
 		MaxBackoff:        p.duration("VERIFY_SMS_RETRY_MAX_BACKOFF", memory.DefaultOutboxMaxBackoff),
+		WorkerAddr:        p.str("VERIFY_WORKER_ADDR", ":8001"),
+	}
+	if _, _, err := net.SplitHostPort(q.WorkerAddr); err != nil {
+		p.fail("VERIFY_WORKER_ADDR=%q: want host:port such as :8001", q.WorkerAddr)
 	}
 	if q.VisibilityTimeout < MinVisibilityTimeout {
 		p.fail("VERIFY_SMS_VISIBILITY_TIMEOUT=%q: want at least %s", q.VisibilityTimeout, MinVisibilityTimeout)

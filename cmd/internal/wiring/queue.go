@@ -8,6 +8,7 @@ import (
 	"github.com/google/wire"
 
 	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
@@ -22,16 +23,18 @@ var WorkerSet = wire.NewSet(
 	ProvideRedis,
 	ProvideSender,
 	system.ProviderSet,
+	ProvideMetrics,
 	ProvideWorker,
 )
 
 // ProvideOutbox picks where accepted messages wait. The in-process pool
-// sends from verifyd itself and reports outcomes to observer; its cleanup
+// sends from verifyd itself and reports outcomes to m; its cleanup
 // stops taking messages and waits, up to the shutdown timeout, for queued
 // ones to be sent. The Redis queue only appends to the stream, which
-// smsworker processes send from; it holds nothing to drain.
+// smsworker processes send from; it holds nothing to drain, and its depth is
+// exported as metrics.
 func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
-	observer domain.DeliveryObserver) (domain.SMSOutbox, func(), error) {
+	m *metrics.Metrics) (domain.SMSOutbox, func(), error) {
 	switch cfg.Queue.Kind {
 	case config.QueueMemory:
 		outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
@@ -40,7 +43,7 @@ func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 			MaxAttempts: cfg.Queue.MaxAttempts,
 			Backoff:     cfg.Queue.Backoff,
 			MaxBackoff:  cfg.Queue.MaxBackoff,
-			Observer:    observer,
+			Observer:    m,
 		})
 		return outbox, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -57,6 +60,7 @@ func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 			Keys:   queueKeys(cfg),
 			MaxLen: int64(cfg.Queue.MaxLen),
 		})
+		registerQueueDepth(m, redis.NewQueueDepth(r.Client, queueKeys(cfg)))
 		return outbox, func() {}, nil
 	}
 	return nil, nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: want memory or redis", cfg.Queue.Kind)
@@ -65,14 +69,15 @@ func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 // ProvideWorker builds the sender of the Redis queue. It refuses any other
 // queue: with VERIFY_SMS_QUEUE=memory verifyd sends by itself, and a worker
 // would wait for messages that never come.
-func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger) (*redis.Worker, error) {
+func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
+	m *metrics.Metrics) (*redis.Worker, error) {
 	if cfg.Queue.Kind != config.QueueRedis {
 		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: smsworker sends from the Redis queue only; set VERIFY_SMS_QUEUE=redis here and for verifyd", cfg.Queue.Kind)
 	}
 	if r == nil || r.Client == nil {
 		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=redis: no Redis connection")
 	}
-	return redis.NewWorker(r.Client, sender, clock, logger, redis.WorkerOptions{
+	w := redis.NewWorker(r.Client, sender, clock, logger, redis.WorkerOptions{
 		Keys:              queueKeys(cfg),
 		Concurrency:       cfg.SMSWorkers,
 		VisibilityTimeout: cfg.Queue.VisibilityTimeout,
@@ -80,7 +85,17 @@ func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 		Backoff:           cfg.Queue.Backoff,
 		MaxBackoff:        cfg.Queue.MaxBackoff,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
-	}), nil
+		Observer:          m,
+	})
+	registerQueueDepth(m, redis.NewQueueDepth(r.Client, queueKeys(cfg)))
+	return w, nil
+}
+
+// registerQueueDepth exports the stream's length and pending count, read at
+// scrape time (-1 while Redis does not answer).
+func registerQueueDepth(m *metrics.Metrics, d *redis.QueueDepth) {
+	m.GaugeFunc("sms_queue_length", "Entries in the SMS stream: waiting, being sent or not yet acknowledged.", d.Length)
+	m.GaugeFunc("sms_queue_pending", "SMS stream entries taken by a worker and not yet acknowledged.", d.Pending)
 }
 
 // queueKeys names the queue's keys after VERIFY_SMS_STREAM; the rest are the

@@ -53,7 +53,6 @@ var coreSet = wire.NewSet(
 	ProvideMetrics,
 	ProvideMetricsHandler,
 	wire.Bind(new(httpapi.Recorder), new(*metrics.Metrics)),
-	wire.Bind(new(domain.DeliveryObserver), new(*metrics.Metrics)),
 	wire.Struct(new(httpapi.Deps), "*"),
 	httpapi.NewServer,
 )
