@@ -64,12 +64,13 @@ func TestLoad_QueueTunables(t *testing.T) {
 		"VERIFY_SMS_MAX_ATTEMPTS":       "6",
 		"VERIFY_SMS_RETRY_BACKOFF":      "50ms",
 		"VERIFY_SMS_RETRY_MAX_BACKOFF":  "1s",
+		"VERIFY_WORKER_ADDR":            "127.0.0.1:9101",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := QueueConfig{Kind: QueueRedis, Stream: "tenant_a_sms", MaxLen: 500, VisibilityTimeout: 2 * time.Second,
-		MaxAttempts: 6, Backoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+		MaxAttempts: 6, Backoff: 50 * time.Millisecond, MaxBackoff: time.Second, WorkerAddr: "127.0.0.1:9101"}
 	if cfg.Queue != want {
 		t.Errorf("queue %+v, want %+v", cfg.Queue, want)
 	}
@@ -115,5 +116,15 @@ func TestLoad_MaxBackoffMustNotBeShorterThanBackoff(t *testing.T) {
 	_, err := Load(env(map[string]string{"VERIFY_SMS_RETRY_BACKOFF": "2s", "VERIFY_SMS_RETRY_MAX_BACKOFF": "1s"}))
 	if err == nil || err.Error() != `VERIFY_SMS_RETRY_MAX_BACKOFF="1s": must not be shorter than VERIFY_SMS_RETRY_BACKOFF (2s)` {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLoad_WorkerAddrDefaultsBesideVerifydAndIsChecked(t *testing.T) {
+	cfg, err := Load(env(nil))
+	if err != nil || cfg.Queue.WorkerAddr != ":8001" {
+		t.Fatalf("WorkerAddr %q, %v; want :8001", cfg.Queue.WorkerAddr, err)
+	}
+	if _, err := Load(env(map[string]string{"VERIFY_WORKER_ADDR": "8001"})); err == nil || !strings.Contains(err.Error(), "VERIFY_WORKER_ADDR=") {
+		t.Fatalf("err = %v, want one naming VERIFY_WORKER_ADDR", err)
 	}
 }
