@@ -1,5 +1,11 @@
 package domain
 
+import (
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
 // DeliveryOutcome is what happened to an SMS message at one step of its
 // delivery. Outboxes and workers report outcomes to a DeliveryObserver, so
 // metrics see the same events that logs describe.
@@ -24,4 +30,34 @@ const (
 // DeliveryObserver is told of every delivery outcome.
 type DeliveryObserver interface {
 	ObserveDelivery(outcome DeliveryOutcome)
+}
+
+// RetryBackoff is the wait after failed send attempt n (1-based):
+// base·2^(n-1) capped at max, jittered to between half and all of it, so
+// senders that failed together do not retry together.
+func RetryBackoff(n int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	if d <= 0 {
+		return 0
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// Redact returns s with the message's text and full number masked, for an
+// error text that may echo them (providers often quote the number) on its
+// way to a log.
+func (m SMSMessage) Redact(s string) string {
+	if m.Text != "" {
+		s = strings.ReplaceAll(s, m.Text, "[text]")
+	}
+	if e164 := m.To.E164(); e164 != "" {
+		s = strings.ReplaceAll(s, e164, m.To.String())
+		s = strings.ReplaceAll(s, e164[1:], m.To.String())
+	}
+	return s
 }

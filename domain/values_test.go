@@ -2,7 +2,9 @@ package domain
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseChallengeID_AcceptsRFC4122UUIDsInAnyCase(t *testing.T) {
@@ -99,5 +101,25 @@ func TestIsRetryableSend(t *testing.T) {
 	}
 	if !IsRetryableSend(errors.New("connection reset")) {
 		t.Error("unknown error is not retryable")
+	}
+}
+
+func TestSMSMessage_RedactMasksTextAndNumber(t *testing.T) {
+	to, _ := NewPhoneNumber("+8613800138000", "CN", LineMobile)
+	m := SMSMessage{To: to, Text: "Your verification code is 123456."}
+	got := m.Redact(`provider: "Your verification code is 123456." to +8613800138000 (8613800138000)`)
+	if strings.Contains(got, "123456") || strings.Contains(got, "13800138000") {
+		t.Fatalf("Redact left a secret: %s", got)
+	}
+}
+
+func TestRetryBackoff_DoublesWithinJitterUpToTheCap(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 10: time.Second} {
+		for range 50 {
+			got := RetryBackoff(n, 100*time.Millisecond, time.Second)
+			if got < want/2 || got > want {
+				t.Fatalf("attempt %d: %v, want within [%v, %v]", n, got, want/2, want)
+			}
+		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -233,17 +231,9 @@ func (o *Outbox) wait(d time.Duration) bool {
 	}
 }
 
-// backoff is the wait after failed attempt n (1-based): Backoff·2^(n-1)
-// capped at MaxBackoff, jittered to between half and all of it so that
-// workers that failed together do not retry together.
+// backoff is the wait after failed attempt n (1-based).
 func (o *Outbox) backoff(n int) time.Duration {
-	d := o.cfg.Backoff
-	for i := 1; i < n && d < o.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, o.cfg.MaxBackoff)
-	half := d / 2
-	return half + rand.N(d-half+1)
+	return domain.RetryBackoff(n, o.cfg.Backoff, o.cfg.MaxBackoff)
 }
 
 // log writes the one line describing an outcome; attempt is the number of
@@ -260,21 +250,7 @@ func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outco
 		slog.String("outcome", string(outcome)),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", outboxSafeError(err, msg)))
+		attrs = append(attrs, slog.String("error", msg.Redact(err.Error())))
 	}
 	o.logger.LogAttrs(context.Background(), level, "sms outbox", attrs...)
-}
-
-// outboxSafeError is err's text with the message text and the full number
-// taken out, in case a sender echoes them.
-func outboxSafeError(err error, msg domain.SMSMessage) string {
-	s := err.Error()
-	if msg.Text != "" {
-		s = strings.ReplaceAll(s, msg.Text, "[text]")
-	}
-	if e164 := msg.To.E164(); e164 != "" {
-		s = strings.ReplaceAll(s, e164, msg.To.String())
-		s = strings.ReplaceAll(s, e164[1:], msg.To.String())
-	}
-	return s
 }

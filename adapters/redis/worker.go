@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mathrand "math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -529,11 +528,11 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 			w.release(ctx, e.ID, msg, attempt, err)
 			return
 		case !domain.IsRetryableSend(err):
-			w.deadLetter(ctx, e.ID, msg, attempt, "permanent failure: "+safeError(err, msg))
+			w.deadLetter(ctx, e.ID, msg, attempt, "permanent failure: "+msg.Redact(err.Error()))
 			w.logEntry(slog.LevelError, e.ID, msg, attempt, outcomeFailed, err)
 			return
 		case attempt >= w.opt.MaxAttempts:
-			w.deadLetter(ctx, e.ID, msg, attempt, fmt.Sprintf("gave up after %d attempts: %s", attempt, safeError(err, msg)))
+			w.deadLetter(ctx, e.ID, msg, attempt, fmt.Sprintf("gave up after %d attempts: %s", attempt, msg.Redact(err.Error())))
 			w.logEntry(slog.LevelError, e.ID, msg, attempt, outcomeGaveUp, err)
 			return
 		}
@@ -769,17 +768,9 @@ func (w *Worker) retryRedis(ctx context.Context, what string, op func(context.Co
 	}
 }
 
-// backoff is the wait after failed attempt n (1-based): Backoff·2^(n-1)
-// capped at MaxBackoff, jittered to between half and all of it so that
-// messages that failed together do not retry together.
+// backoff is the wait after failed attempt n (1-based).
 func (w *Worker) backoff(n int) time.Duration {
-	d := w.opt.Backoff
-	for i := 1; i < n && d < w.opt.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, w.opt.MaxBackoff)
-	half := d / 2
-	return half + mathrand.N(d-half+1)
+	return domain.RetryBackoff(n, w.opt.Backoff, w.opt.MaxBackoff)
 }
 
 // sleep waits for d or until soft or hard ends.
@@ -810,23 +801,9 @@ func (w *Worker) logEntry(level slog.Level, streamID string, msg domain.SMSMessa
 		slog.String("outcome", outcome),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", safeError(err, msg)))
+		attrs = append(attrs, slog.String("error", msg.Redact(err.Error())))
 	}
 	w.logger.LogAttrs(context.Background(), level, "sms worker", attrs...)
-}
-
-// safeError is err's text with the message text and the full number taken
-// out, in case a sender echoes them.
-func safeError(err error, msg domain.SMSMessage) string {
-	s := err.Error()
-	if msg.Text != "" {
-		s = strings.ReplaceAll(s, msg.Text, "[text]")
-	}
-	if e164 := msg.To.E164(); e164 != "" {
-		s = strings.ReplaceAll(s, e164, msg.To.String())
-		s = strings.ReplaceAll(s, e164[1:], msg.To.String())
-	}
-	return s
 }
 
 // pacer spaces out retries of a failing loop: 100 ms doubling to 5 s, and
