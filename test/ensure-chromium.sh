@@ -37,9 +37,9 @@ fi
 
 log "installing Debian's chromium package with apt-get (once per machine)"
 export DEBIAN_FRONTEND=noninteractive
-if ! { apt-get install -y --no-install-recommends chromium >&2 ||
+if ! { apt-get install -y chromium >&2 ||
 	{ log "install failed; running apt-get update and trying again" &&
-		apt-get update >&2 && apt-get install -y --no-install-recommends chromium >&2; }; }; then
+		apt-get update >&2 && apt-get install -y chromium >&2; }; }; then
 	log "apt-get install chromium failed; install it by hand or set VERIFY_TEST_CHROMIUM"
 	exit 1
 fi
