@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 
-.PHONY: run build test unit lint fmt-check vet staticcheck deps-check generate generate-check bench
+.PHONY: run build test unit lint fmt-check vet staticcheck deps-check generate generate-check bench load
 
 run: ## start verifyd on the embedded defaults: memory store, log SMS sender, :8000
 	$(GO) run ./cmd/verifyd
@@ -66,3 +66,8 @@ generate-check: ## fails when wire_gen.go is stale
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+load: build ## HTTP load on loopback, 10 s per scenario; needs the Redis on 127.0.0.1:6379
+	$(GO) run ./test/load -bin bin/verifyd -scenario captcha -store memory -duration 10s
+	$(GO) run ./test/load -bin bin/verifyd -scenario captcha -store redis -duration 10s
+	$(GO) run ./test/load -bin bin/verifyd -scenario sms -store redis -duration 10s
