@@ -81,6 +81,8 @@ const (
 // OutboxOptions configures an Outbox; zero fields take the defaults.
 type OutboxOptions struct {
 	Keys StreamKeys
+	// Sealer encrypts message texts; required.
+	Sealer *Sealer
 	// MaxLen is how many entries the stream may hold (waiting and in
 	// flight) before Enqueue answers domain.ErrOutboxFull: with no worker
 	// running, requests get 503 instead of filling Redis.
@@ -119,6 +121,7 @@ return id
 // Accepted messages survive a restart of either side.
 type Outbox struct {
 	client rueidis.Client
+	sealer *Sealer
 	keys   StreamKeys
 	maxLen int64
 }
@@ -126,15 +129,18 @@ type Outbox struct {
 var _ domain.SMSOutbox = (*Outbox)(nil)
 
 // NewOutbox returns an Outbox writing to opts.Keys.Stream through client,
-// which the caller keeps and closes. A nil client panics.
+// which the caller keeps and closes. A nil client or sealer panics.
 func NewOutbox(client rueidis.Client, opts OutboxOptions) *Outbox {
 	if client == nil {
 		panic("redis: NewOutbox needs a non-nil rueidis.Client")
 	}
+	if opts.Sealer == nil {
+		panic("redis: NewOutbox needs a Sealer: message texts hold codes")
+	}
 	if opts.MaxLen <= 0 {
 		opts.MaxLen = DefaultOutboxMaxLen
 	}
-	return &Outbox{client: client, keys: opts.Keys.WithDefaults(), maxLen: opts.MaxLen}
+	return &Outbox{client: client, sealer: opts.Sealer, keys: opts.Keys.WithDefaults(), maxLen: opts.MaxLen}
 }
 
 // Keys returns the key names the Outbox writes to.
@@ -153,17 +159,21 @@ func (o *Outbox) Enqueue(ctx context.Context, msg domain.SMSMessage) error {
 	case msg.CreatedAt.IsZero() || !msg.ExpiresAt.After(msg.CreatedAt):
 		return errors.New("redis outbox: message needs a CreatedAt and a later ExpiresAt")
 	}
+	sealed, err := o.sealer.Seal(msg.ID, msg.Text)
+	if err != nil {
+		return err
+	}
 	args := []string{
 		formatMillis(msg.ExpiresAt.Sub(msg.CreatedAt)),
 		strconv.FormatInt(o.maxLen, 10),
 		fieldID, msg.ID,
 		fieldTo, msg.To.E164(),
 		fieldRegion, msg.To.Region(),
-		fieldText, msg.Text,
+		fieldText, sealed,
 		fieldCreatedAt, strconv.FormatInt(msg.CreatedAt.UnixMilli(), 10),
 		fieldExpiresAt, strconv.FormatInt(msg.ExpiresAt.UnixMilli(), 10),
 	}
-	err := enqueueScript.Exec(ctx, o.client, []string{o.keys.Stream}, args).Error()
+	err = enqueueScript.Exec(ctx, o.client, []string{o.keys.Stream}, args).Error()
 	if rueidis.IsRedisNil(err) {
 		return fmt.Errorf("redis outbox: %s holds %d messages: %w", o.keys.Stream, o.maxLen, domain.ErrOutboxFull)
 	}
@@ -175,7 +185,7 @@ func (o *Outbox) Enqueue(ctx context.Context, msg domain.SMSMessage) error {
 
 // decodeMessage reads a stream entry back into a message. Entries this
 // package did not write are reported as errors, never sent.
-func decodeMessage(fields map[string]string) (domain.SMSMessage, error) {
+func decodeMessage(fields map[string]string, sealer *Sealer) (domain.SMSMessage, error) {
 	id := fields[fieldID]
 	if id == "" {
 		return domain.SMSMessage{}, errors.New("entry has no id")
@@ -189,9 +199,13 @@ func decodeMessage(fields map[string]string) (domain.SMSMessage, error) {
 	if err1 != nil || err2 != nil {
 		return domain.SMSMessage{ID: id, To: to}, errors.New("entry has no valid created_at and expires_at")
 	}
-	text, ok := fields[fieldText]
-	if !ok || text == "" {
+	sealed, ok := fields[fieldText]
+	if !ok || sealed == "" {
 		return domain.SMSMessage{ID: id, To: to}, errors.New("entry has no text")
+	}
+	text, err := sealer.Open(id, sealed)
+	if err != nil {
+		return domain.SMSMessage{ID: id, To: to}, fmt.Errorf("entry text: %w", err)
 	}
 	return domain.SMSMessage{
 		ID:        id,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func streamEntries(t *testing.T, client rueidis.Client, key string) []rueidis.XR
 func TestOutbox_EnqueueAppendsTheMessageForWorkers(t *testing.T) {
 	client := redistest.Client(t)
 	keys := testKeys(t, client)
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 	msg := testMessage(t, 5*time.Minute)
 
 	if err := o.Enqueue(t.Context(), msg); err != nil {
@@ -76,13 +77,19 @@ func TestOutbox_EnqueueAppendsTheMessageForWorkers(t *testing.T) {
 		"id":         msg.ID,
 		"to":         msg.To.E164(),
 		"region":     "CN",
-		"text":       msg.Text,
 		"created_at": strconv.FormatInt(msg.CreatedAt.UnixMilli(), 10),
 		"expires_at": strconv.FormatInt(msg.ExpiresAt.UnixMilli(), 10),
 	}
 	got := entries[0].FieldValues
-	if len(got) != len(want) {
-		t.Errorf("entry fields %v, want %v", got, want)
+	if len(got) != len(want)+1 {
+		t.Errorf("entry fields %v, want %v and the sealed text", got, want)
+	}
+	// The text holds the code: Redis only ever sees it sealed.
+	if strings.Contains(got["text"], msg.Text) || strings.Contains(got["text"], "Your") {
+		t.Errorf("text stored in the clear: %q", got["text"])
+	}
+	if text, err := testSealer.Open(msg.ID, got["text"]); err != nil || text != msg.Text {
+		t.Errorf("sealed text opens to %q, %v; want the message text", text, err)
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -98,7 +105,7 @@ func TestOutbox_EnqueueAppendsTheMessageForWorkers(t *testing.T) {
 func TestOutbox_KeepsNoMessagePastItsLifetime(t *testing.T) {
 	client := redistest.Client(t)
 	keys := testKeys(t, client)
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 
 	old := testMessage(t, 200*time.Millisecond)
 	if err := o.Enqueue(t.Context(), old); err != nil {
@@ -121,7 +128,7 @@ func TestOutbox_KeepsNoMessagePastItsLifetime(t *testing.T) {
 	wantPTTL(t, client, keys.Stream, time.Minute)
 
 	other := testKeys(t, client)
-	short := redis.NewOutbox(client, redis.OutboxOptions{Keys: other})
+	short := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: other})
 	if err := short.Enqueue(t.Context(), testMessage(t, 200*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +140,7 @@ func TestOutbox_KeepsNoMessagePastItsLifetime(t *testing.T) {
 
 func TestOutbox_FullStreamAnswersOutboxFull(t *testing.T) {
 	client := redistest.Client(t)
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: testKeys(t, client), MaxLen: 2})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: testKeys(t, client), MaxLen: 2})
 	for range 2 {
 		if err := o.Enqueue(t.Context(), testMessage(t, time.Minute)); err != nil {
 			t.Fatal(err)
@@ -148,7 +155,7 @@ func TestOutbox_FullStreamAnswersOutboxFull(t *testing.T) {
 func TestOutbox_RefusesMessagesItCannotBound(t *testing.T) {
 	client := redistest.Client(t)
 	keys := testKeys(t, client)
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 	for name, edit := range map[string]func(*domain.SMSMessage){
 		"no id":         func(m *domain.SMSMessage) { m.ID = "" },
 		"no recipient":  func(m *domain.SMSMessage) { m.To = domain.PhoneNumber{} },
@@ -175,7 +182,7 @@ func TestOutbox_ClosedClientIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	client.Close()
-	err = redis.NewOutbox(client, redis.OutboxOptions{}).Enqueue(ctx, testMessage(t, time.Minute))
+	err = redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer}).Enqueue(ctx, testMessage(t, time.Minute))
 	if !errors.Is(err, domain.ErrStoreUnavailable) {
 		t.Fatalf("Enqueue on a closed client = %v, want ErrStoreUnavailable", err)
 	}
@@ -187,7 +194,7 @@ func TestNewOutbox_RefusesANilClient(t *testing.T) {
 			t.Error("NewOutbox(nil) did not panic")
 		}
 	}()
-	redis.NewOutbox(nil, redis.OutboxOptions{})
+	redis.NewOutbox(nil, redis.OutboxOptions{Sealer: testSealer})
 }
 
 // eventually polls cond until it holds; the limit only bounds a broken test.

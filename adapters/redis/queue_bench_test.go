@@ -59,7 +59,7 @@ func (l *latencies) report(b *testing.B) {
 func BenchmarkOutbox_Enqueue(b *testing.B) {
 	client := redistest.Client(b)
 	keys := benchKeys(b)
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys, MaxLen: 1 << 30})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys, MaxLen: 1 << 30})
 	msgs := benchMessages(b, 1024)
 	ctx := context.Background()
 	var lat latencies
@@ -79,7 +79,7 @@ func BenchmarkOutbox_Enqueue(b *testing.B) {
 func BenchmarkOutbox_EnqueueParallel(b *testing.B) {
 	client := redistest.Client(b)
 	keys := benchKeys(b)
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys, MaxLen: 1 << 30})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys, MaxLen: 1 << 30})
 	msgs := benchMessages(b, 1024)
 	var lat latencies
 	var n atomic.Int64
@@ -124,7 +124,7 @@ func BenchmarkRequestSMSCode(b *testing.B) {
 				b.Cleanup(func() { mo.Close(context.Background()) })
 				outbox = mo
 			case "redis":
-				outbox = redis.NewOutbox(client, redis.OutboxOptions{Keys: benchKeys(b)})
+				outbox = redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: benchKeys(b)})
 			}
 			uc, err := application.NewRequestSMSCode(store, store, outbox, limiter, digester, system.Random{}, system.Clock{}, policy)
 			if err != nil {
@@ -182,7 +182,7 @@ func benchmarkThroughput(b *testing.B, workers int, delay time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys, MaxLen: 1 << 30})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys, MaxLen: 1 << 30})
 	msgs := benchMessages(b, b.N)
 	for _, m := range msgs {
 		if err := o.Enqueue(context.Background(), m); err != nil {
@@ -190,7 +190,7 @@ func benchmarkThroughput(b *testing.B, workers int, delay time.Duration) {
 		}
 	}
 	discard := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	opts := redis.WorkerOptions{Keys: keys, Block: 100 * time.Millisecond}
+	opts := redis.WorkerOptions{Sealer: testSealer, Keys: keys, Block: 100 * time.Millisecond}
 
 	b.ResetTimer()
 	start := time.Now()

@@ -20,7 +20,7 @@ func TestQueueDepth_CountsWaitingAndPendingMessages(t *testing.T) {
 	if n, err := depth.Pending(t.Context()); err != nil || n != 0 {
 		t.Fatalf("pending before any group: %v, %v; want 0", n, err)
 	}
-	outbox := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	outbox := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 	phone, _ := domain.NewPhoneNumber("+8613800138000", "CN", domain.LineMobile)
 	for i := range 3 {
 		msg := domain.SMSMessage{ID: randomHex(t, 8), To: phone, Text: "Your code", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}

@@ -41,6 +41,9 @@ const recordMargin = 5 * time.Minute
 // WorkerOptions configures a Worker; zero fields take the defaults.
 type WorkerOptions struct {
 	Keys StreamKeys
+	// Sealer opens the message texts the Outbox sealed; required, with the
+	// same secret.
+	Sealer *Sealer
 	// Consumer names this worker in the group; the default is
 	// host-pid-random, unique per process. Names must not be shared by
 	// two live workers.
@@ -208,6 +211,9 @@ func NewWorker(client rueidis.Client, sender domain.SMSSender, clock domain.Cloc
 	}
 	if clock == nil {
 		panic("redis: NewWorker needs a non-nil domain.Clock")
+	}
+	if opts.Sealer == nil {
+		panic("redis: NewWorker needs a Sealer to open message texts")
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -480,7 +486,7 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 		w.logEntry(slog.LevelWarn, e.ID, domain.SMSMessage{}, 0, outcomeTrimmed, nil)
 		return
 	}
-	msg, err := decodeMessage(e.FieldValues)
+	msg, err := decodeMessage(e.FieldValues, w.opt.Sealer)
 	if err != nil {
 		w.deadLetter(ctx, e.ID, msg, 0, "malformed entry: "+err.Error())
 		w.logEntry(slog.LevelError, e.ID, msg, 0, outcomeMalformed, err)

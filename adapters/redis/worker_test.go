@@ -142,7 +142,7 @@ func newLogSink(t *testing.T, sender *fakeSender) (*logSink, *slog.Logger) {
 // timeout is long enough that a test machine's stalls never let a second
 // worker take over a live one's message; tests of take-overs shorten it.
 func fastOptions(keys redis.StreamKeys) redis.WorkerOptions {
-	return redis.WorkerOptions{
+	return redis.WorkerOptions{Sealer: testSealer,
 		Keys:              keys,
 		Concurrency:       4,
 		VisibilityTimeout: 10 * time.Second,
@@ -220,7 +220,7 @@ func TestWorker_RetriesTemporaryFailuresAndDeliversOnce(t *testing.T) {
 	opts.Observer = observer
 	runWorker(t, client, sender, logger, opts)
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 
 	// The line is written once the message is acknowledged.
 	eventually(t, "the delivery is logged", func() bool { return strings.Contains(sink.String(), `"outcome":"delivered"`) })
@@ -254,7 +254,7 @@ func TestWorker_PermanentFailureIsDeadLetteredWithoutRetryOrText(t *testing.T) {
 	_, logger := newLogSink(t, sender)
 	runWorker(t, client, sender, logger, fastOptions(keys))
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 
 	var dl []rueidis.XRangeEntry
 	eventually(t, "the message is dead-lettered", func() bool { dl = deadLetters(t, client, keys); return len(dl) == 1 })
@@ -282,7 +282,7 @@ func TestWorker_GivesUpAfterMaxAttempts(t *testing.T) {
 	_, logger := newLogSink(t, sender)
 	runWorker(t, client, sender, logger, fastOptions(keys))
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 
 	var dl []rueidis.XRangeEntry
 	eventually(t, "the message is dead-lettered", func() bool { dl = deadLetters(t, client, keys); return len(dl) == 1 })
@@ -302,7 +302,7 @@ func TestWorker_DeadLettersExpiredMessagesUnsent(t *testing.T) {
 	_, logger := newLogSink(t, sender)
 	msg := testMessage(t, time.Minute)
 	msg.CreatedAt, msg.ExpiresAt = msg.CreatedAt.Add(-2*time.Minute), msg.ExpiresAt.Add(-2*time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 	runWorker(t, client, sender, logger, fastOptions(keys))
 
 	var dl []rueidis.XRangeEntry
@@ -324,7 +324,7 @@ func TestWorker_DoesNotResendADeliveredMessage(t *testing.T) {
 	sender := newFakeSender(nil)
 	sink, logger := newLogSink(t, sender)
 	runWorker(t, client, sender, logger, fastOptions(keys))
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 	msg := testMessage(t, time.Minute)
 	enqueue(t, o, msg)
 	eventually(t, "the message is delivered", func() bool { _, ok := sender.counts(msg.To); return ok == 1 })
@@ -350,7 +350,7 @@ func TestWorker_CountsAttemptsAcrossWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Do(context.Background(), client.B().Del().Key(keys.AttemptsPrefix+msg.ID).Build()) })
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 	runWorker(t, client, sender, logger, fastOptions(keys))
 
 	var dl []rueidis.XRangeEntry
@@ -366,7 +366,7 @@ func TestWorker_CountsAttemptsAcrossWorkers(t *testing.T) {
 func TestWorker_DeliversWhatWasEnqueuedBeforeItStarted(t *testing.T) {
 	client := redistest.Client(t)
 	keys := testKeys(t, client)
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 	msgs := []domain.SMSMessage{testMessage(t, time.Minute), testMessage(t, time.Minute), testMessage(t, time.Minute)}
 	for _, m := range msgs {
 		enqueue(t, o, m)
@@ -388,7 +388,7 @@ func TestWorker_TakesOverTheMessagesOfADeadWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 	// The dead worker read it and never acknowledged it.
 	read, err := client.Do(ctx, client.B().Xreadgroup().Group(keys.Group, "dead-worker").Count(1).
 		Streams().Key(keys.Stream).Id(">").Build()).AsXRead()
@@ -427,7 +427,7 @@ func TestWorker_RenewsItsClaimDuringLongSends(t *testing.T) {
 	runWorker(t, client, sender, logger, opts)
 	runWorker(t, client, sender, logger, opts)
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 	eventually(t, "the message is delivered", func() bool { _, ok := sender.counts(msg.To); return ok == 1 })
 	wantQueueEmpty(t, client, keys)
 	if calls, _ := sender.counts(msg.To); calls != 1 {
@@ -448,7 +448,7 @@ func TestWorker_ShutdownFinishesTheSendInFlight(t *testing.T) {
 	_, logger := newLogSink(t, sender)
 	stop := runWorker(t, client, sender, logger, fastOptions(keys))
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 	<-started
 
 	stopped := make(chan struct{})
@@ -487,7 +487,7 @@ func TestWorker_ShutdownReleasesWhatItCannotFinish(t *testing.T) {
 	opts.ShutdownTimeout = 200 * time.Millisecond
 	stop := runWorker(t, client, sender, logger, opts)
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 	<-started
 	stop()
 	if !strings.Contains(sink.String(), `"outcome":"released"`) {
@@ -508,7 +508,7 @@ func TestWorker_RemovesGoneWorkersFromTheGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Keys: keys}), msg)
+	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
 	// A killed worker holding a message, and one that held nothing.
 	for _, name := range []string{"killed-worker", "idle-worker"} {
 		if err := client.Do(ctx, client.B().Xreadgroup().Group(keys.Group, name).Count(1).
@@ -540,7 +540,7 @@ func TestWorker_TwoWorkersNeverSendAMessageTwice(t *testing.T) {
 	runWorker(t, client, sender, logger, fastOptions(keys))
 	runWorker(t, client, sender, logger, fastOptions(keys))
 
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 	const total = 300
 	msgs := make([]domain.SMSMessage, total)
 	var wg sync.WaitGroup
@@ -570,7 +570,7 @@ func TestWorker_SurvivesTheStreamKeyExpiring(t *testing.T) {
 	sender := newFakeSender(nil)
 	_, logger := newLogSink(t, sender)
 	runWorker(t, client, sender, logger, fastOptions(keys))
-	o := redis.NewOutbox(client, redis.OutboxOptions{Keys: keys})
+	o := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 
 	first := testMessage(t, 300*time.Millisecond)
 	enqueue(t, o, first)
@@ -606,9 +606,9 @@ func TestNewWorker_RefusesNilDependencies(t *testing.T) {
 	client := redistest.Client(t)
 	sender := newFakeSender(nil)
 	for name, build := range map[string]func(){
-		"client": func() { redis.NewWorker(nil, sender, system.Clock{}, nil, redis.WorkerOptions{}) },
-		"sender": func() { redis.NewWorker(client, nil, system.Clock{}, nil, redis.WorkerOptions{}) },
-		"clock":  func() { redis.NewWorker(client, sender, nil, nil, redis.WorkerOptions{}) },
+		"client": func() { redis.NewWorker(nil, sender, system.Clock{}, nil, redis.WorkerOptions{Sealer: testSealer}) },
+		"sender": func() { redis.NewWorker(client, nil, system.Clock{}, nil, redis.WorkerOptions{Sealer: testSealer}) },
+		"clock":  func() { redis.NewWorker(client, sender, nil, nil, redis.WorkerOptions{Sealer: testSealer}) },
 	} {
 		func() {
 			defer func() {
@@ -622,7 +622,7 @@ func TestNewWorker_RefusesNilDependencies(t *testing.T) {
 }
 
 func TestWorkerOptions_Defaults(t *testing.T) {
-	w := redis.NewWorker(redistest.Client(t), newFakeSender(nil), system.Clock{}, nil, redis.WorkerOptions{})
+	w := redis.NewWorker(redistest.Client(t), newFakeSender(nil), system.Clock{}, nil, redis.WorkerOptions{Sealer: testSealer})
 	o := w.Options()
 	if o.Keys.Stream != "sms_outbox" || o.Keys.DeadLetter != "sms_outbox_dead" || o.Keys.Group != "smsworker" ||
 		o.Keys.SentPrefix != "sms_sent:" || o.MaxAttempts != 4 || o.Consumer == "" ||

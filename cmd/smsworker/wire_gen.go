@@ -30,7 +30,12 @@ func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*w
 	}
 	clock := _wireClockValue
 	metrics := wiring.ProvideMetrics()
-	redisWorker, err := wiring.ProvideWorker(cfg, redis, smsSender, clock, logger, metrics)
+	sealer, err := wiring.ProvideSealer(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	redisWorker, err := wiring.ProvideWorker(cfg, redis, smsSender, clock, logger, metrics, sealer)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

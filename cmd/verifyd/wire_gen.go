@@ -54,7 +54,12 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		return nil, nil, err
 	}
 	metrics := wiring.ProvideMetrics()
-	smsOutbox, cleanup2, err := wiring.ProvideOutbox(cfg, redis, smsSender, clock, logger, metrics)
+	sealer, err := wiring.ProvideSealer(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	smsOutbox, cleanup2, err := wiring.ProvideOutbox(cfg, redis, smsSender, clock, logger, metrics, sealer)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

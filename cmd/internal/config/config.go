@@ -102,6 +102,9 @@ func Load(getenv Getenv) (Config, error) {
 	case cfg.Store == StoreRedis:
 		// Codes outlive a process in Redis, and several instances must agree.
 		p.fail("VERIFY_CODE_SECRET: required (at least %d bytes) when VERIFY_STORE=redis", domain.MinCodeSecretLength)
+	case cfg.Queue.UsesRedis():
+		// Queued texts are sealed with it, and smsworker must open them.
+		p.fail("VERIFY_CODE_SECRET: required (at least %d bytes) when VERIFY_SMS_QUEUE=redis", domain.MinCodeSecretLength)
 	default:
 		// Memory codes die with the process, so a per-process key is enough.
 		cfg.CodeSecret = make([]byte, 32)

@@ -21,18 +21,16 @@ func TestLoad_QueueDefaultsToTheInProcessPool(t *testing.T) {
 	}
 }
 
-// A Redis queue in front of a memory store dials Redis for the messages
-// only; codes stay in the process, so a generated secret still does.
-func TestLoad_RedisQueueWithAMemoryStoreNeedsNoSecret(t *testing.T) {
-	cfg, err := Load(env(map[string]string{"VERIFY_SMS_QUEUE": "Redis"}))
-	if err != nil {
-		t.Fatal(err)
+// A Redis queue needs the shared secret even in front of a memory store:
+// queued texts are sealed with it and smsworker must open them.
+func TestLoad_RedisQueueNeedsTheSecret(t *testing.T) {
+	_, err := Load(env(map[string]string{"VERIFY_SMS_QUEUE": "Redis"}))
+	if err == nil || !strings.Contains(err.Error(), "VERIFY_CODE_SECRET: required") || !strings.Contains(err.Error(), "VERIFY_SMS_QUEUE=redis") {
+		t.Fatalf("err = %v, want the secret required for the Redis queue", err)
 	}
-	if cfg.Queue.Kind != QueueRedis || !cfg.UsesRedis() || cfg.Store != StoreMemory {
-		t.Errorf("cfg %+v", cfg)
-	}
-	if len(cfg.CodeSecret) != 32 {
-		t.Errorf("got a %d-byte generated secret, want 32", len(cfg.CodeSecret))
+	cfg, err := Load(env(map[string]string{"VERIFY_SMS_QUEUE": "redis", "VERIFY_CODE_SECRET": strings.Repeat("k", 32)}))
+	if err != nil || cfg.Queue.Kind != QueueRedis || !cfg.UsesRedis() || cfg.Store != StoreMemory {
+		t.Fatalf("cfg %+v, %v", cfg, err)
 	}
 }
 
@@ -58,6 +56,7 @@ func TestLoad_RedisQueueChecksTheRedisURL(t *testing.T) {
 func TestLoad_QueueTunables(t *testing.T) {
 	cfg, err := Load(env(map[string]string{
 		"VERIFY_SMS_QUEUE":              "redis",
+		"VERIFY_CODE_SECRET":            strings.Repeat("k", 32),
 		"VERIFY_SMS_STREAM":             "tenant_a_sms",
 		"VERIFY_SMS_STREAM_MAXLEN":      "500",
 		"VERIFY_SMS_VISIBILITY_TIMEOUT": "2s",

@@ -15,7 +15,7 @@ import (
 	"github.com/lemonmall/verifyd/domain"
 )
 
-var queueSet = wire.NewSet(ProvideOutbox)
+var queueSet = wire.NewSet(ProvideOutbox, ProvideSealer)
 
 // WorkerSet builds what an smsworker process needs from a Config and a
 // logger: the shared Redis connection, the SMS provider and the worker.
@@ -24,8 +24,19 @@ var WorkerSet = wire.NewSet(
 	ProvideSender,
 	system.ProviderSet,
 	ProvideMetrics,
+	ProvideSealer,
 	ProvideWorker,
 )
+
+// ProvideSealer keys the encryption of queued message texts with the code
+// secret, which verifyd and smsworker share.
+func ProvideSealer(cfg config.Config) (*redis.Sealer, error) {
+	s, err := redis.NewSealer(cfg.CodeSecret)
+	if err != nil {
+		return nil, fmt.Errorf("VERIFY_CODE_SECRET: %w", err)
+	}
+	return s, nil
+}
 
 // ProvideOutbox picks where accepted messages wait. The in-process pool
 // sends from verifyd itself and reports outcomes to m; its cleanup
@@ -34,7 +45,7 @@ var WorkerSet = wire.NewSet(
 // smsworker processes send from; it holds nothing to drain, and its depth is
 // exported as metrics.
 func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
-	m *metrics.Metrics) (domain.SMSOutbox, func(), error) {
+	m *metrics.Metrics, sealer *redis.Sealer) (domain.SMSOutbox, func(), error) {
 	switch cfg.Queue.Kind {
 	case config.QueueMemory:
 		outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
@@ -57,6 +68,7 @@ func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 			return nil, nil, fmt.Errorf("VERIFY_SMS_QUEUE=redis: no Redis connection")
 		}
 		outbox := redis.NewOutbox(r.Client, redis.OutboxOptions{
+			Sealer: sealer,
 			Keys:   queueKeys(cfg),
 			MaxLen: int64(cfg.Queue.MaxLen),
 		})
@@ -70,7 +82,7 @@ func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 // queue: with VERIFY_SMS_QUEUE=memory verifyd sends by itself, and a worker
 // would wait for messages that never come.
 func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
-	m *metrics.Metrics) (*redis.Worker, error) {
+	m *metrics.Metrics, sealer *redis.Sealer) (*redis.Worker, error) {
 	if cfg.Queue.Kind != config.QueueRedis {
 		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: smsworker sends from the Redis queue only; set VERIFY_SMS_QUEUE=redis here and for verifyd", cfg.Queue.Kind)
 	}
@@ -78,6 +90,7 @@ func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=redis: no Redis connection")
 	}
 	w := redis.NewWorker(r.Client, sender, clock, logger, redis.WorkerOptions{
+		Sealer:            sealer,
 		Keys:              queueKeys(cfg),
 		Concurrency:       cfg.SMSWorkers,
 		VisibilityTimeout: cfg.Queue.VisibilityTimeout,
