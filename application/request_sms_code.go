@@ -51,9 +51,9 @@ func NewRequestSMSCode(challenges domain.ChallengeStore, codes domain.CodeStore,
 // Handle refuses numbers SMS may not go to and over-eager clients before it
 // touches the captcha. Then it spends the captcha, whatever happens next: one
 // solved captcha buys one attempt, so a throttled or failed request cannot be
-// replayed with the same answer. Only a right answer reaches the service-wide
-// budget and then the phone's resend slot and quotas, which the store claims
-// together with the new code.
+// replayed with the same answer. Only a right answer reaches the phone's
+// resend slot and quotas, which the store claims together with the new code,
+// and then the service-wide budget, which undoes the code if it is spent.
 func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) error {
 	if in.Phone.IsZero() {
 		return domain.ErrInvalidPhone
@@ -82,10 +82,6 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		return domain.ErrImageCodeMismatch
 	}
 
-	if err := domain.TakeGlobalSMS(ctx, uc.limiter, limits); err != nil {
-		return fmt.Errorf("request sms code: global budget: %w", err)
-	}
-
 	raw, err := uc.random.String(domain.SMSCodeLength, domain.Digits)
 	if err != nil {
 		return fmt.Errorf("request sms code: random: %w", err)
@@ -101,6 +97,11 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 	if err != nil {
 		return fmt.Errorf("request sms code: issue: %w", err)
 	}
+	// The service-wide budget counts only codes that will be sent: a request
+	// the phone's slot or quotas refused must not spend it.
+	if err := domain.TakeGlobalSMS(ctx, uc.limiter, limits); err != nil {
+		return errors.Join(fmt.Errorf("request sms code: global budget: %w", err), uc.withdraw(ctx, in.Phone, digest))
+	}
 
 	id, err := uc.random.String(20, "0123456789abcdefghijklmnopqrstuvwxyz")
 	if err != nil {
@@ -115,15 +116,26 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		ExpiresAt: now.Add(uc.policy.CodeTTL),
 	}
 	if err := uc.outbox.Enqueue(ctx, msg); err != nil {
-		// The code will never be sent: give the phone its slot and quota
-		// back, or the user would wait a minute for nothing. The request's
-		// context may be what ran out, so the undo gets a moment of its own.
-		undoCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawTimeout)
-		defer cancel()
-		if werr := uc.codes.WithdrawCode(undoCtx, in.Phone, digest); werr != nil {
-			return fmt.Errorf("request sms code: enqueue: %w (withdraw: %w)", err, werr)
+		err = fmt.Errorf("request sms code: enqueue: %w", err)
+		// Only a definite refusal proves the message will never be sent; a
+		// timeout may have queued it, and withdrawing then would send a code
+		// that no longer verifies.
+		if errors.Is(err, domain.ErrOutboxFull) {
+			return errors.Join(err, uc.withdraw(ctx, in.Phone, digest))
 		}
-		return fmt.Errorf("request sms code: enqueue: %w", err)
+		return err
+	}
+	return nil
+}
+
+// withdraw gives the phone its resend slot and quota places back for a code
+// that will not be sent, or the user would wait a minute for nothing. The
+// request's context may be what ran out, so the undo gets a moment of its own.
+func (uc *RequestSMSCode) withdraw(ctx context.Context, phone domain.PhoneNumber, digest []byte) error {
+	undoCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawTimeout)
+	defer cancel()
+	if err := uc.codes.WithdrawCode(undoCtx, phone, digest); err != nil {
+		return fmt.Errorf("withdraw code: %w", err)
 	}
 	return nil
 }

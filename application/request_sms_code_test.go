@@ -2,6 +2,7 @@ package application
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -209,8 +210,36 @@ func TestRequestSMSCode_GlobalBudgetStopsSendingAfterTheCaptcha(t *testing.T) {
 	if !errors.As(err, new(*domain.ThrottledError)) {
 		t.Fatalf("err = %v, want ThrottledError", err)
 	}
-	if r.codes.issued != 0 || len(r.outbox.sent) != 0 {
-		t.Error("a code was issued over the global budget")
+	if len(r.outbox.sent) != 0 || r.codes.withdrawn != 1 || r.codes.throttled["+8613800138000"] {
+		t.Error("a code over the global budget was sent or still holds the phone's slot")
+	}
+}
+
+func TestRequestSMSCode_PhoneRefusalDoesNotSpendTheGlobalBudget(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	r.codes.throttled["+8613800138000"] = true
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError", err)
+	}
+	for _, k := range r.limiter.taken {
+		if k == "sms:global" {
+			t.Error("a request the phone's slot refused spent the global budget")
+		}
+	}
+}
+
+func TestRequestSMSCode_AmbiguousEnqueueFailureKeepsTheCode(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	// A timeout may have queued the message: withdrawing would send a code
+	// that no longer verifies.
+	r.outbox.err = fmt.Errorf("enqueue: %w", domain.ErrStoreUnavailable)
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"})
+	if !errors.Is(err, domain.ErrStoreUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	if r.codes.withdrawn != 0 {
+		t.Error("an ambiguous failure withdrew the code")
 	}
 }
 

@@ -154,8 +154,10 @@ func (s *Server) routes() {
 	if s.deps.MetricsHandler != nil {
 		a.Get(routeMetrics, adaptor.HTTPHandler(s.deps.MetricsHandler))
 	}
-	a.Get(routeImage, s.imageCode)
-	a.Get(routeSMS, s.requestSMSCode)
+	// Add, not Get: Fiber's Get also answers HEAD, and link previews and
+	// prefetchers send HEAD; it must not render captchas or send SMS.
+	a.Add(fiber.MethodGet, routeImage, s.imageCode)
+	a.Add(fiber.MethodGet, routeSMS, s.requestSMSCode)
 	a.Post(routeSMS, s.requestSMSCode)
 	a.Post(routeVerify, s.verifySMSCode)
 	a.Use(func(c *fiber.Ctx) error {

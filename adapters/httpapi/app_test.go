@@ -662,3 +662,22 @@ func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestHEAD_NeverRendersACaptchaOrSendsAnSMS(t *testing.T) {
+	r := newRig(t, memoryStore(t))
+	id, answer := r.captcha()
+	before := len(r.spy.answers)
+	for _, path := range []string{"/image_codes/" + uuid.NewString() + "/", "/sms_codes/" + newMobile() + "/?uuid=" + id + "&image_code=" + answer} {
+		res, err := r.srv.App().Test(httptest.NewRequest(http.MethodHead, path, nil), 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Errorf("HEAD %s: %d", path, res.StatusCode)
+		}
+	}
+	if len(r.spy.answers) != before || r.inbox.count() != 0 {
+		t.Fatal("a HEAD request rendered a captcha or sent an SMS")
+	}
+}

@@ -287,7 +287,8 @@ func ping(ctx context.Context, client rueidis.Client) error {
 // storeError wraps err from an operation. Anything but an error reply from
 // Redis (network failure, timeout, closed client, cancelled context) and the
 // replies that mean "not now" (LOADING, CLUSTERDOWN, TRYAGAIN, MASTERDOWN,
-// READONLY during a failover) wrap domain.ErrStoreUnavailable: the request may
+// READONLY during a failover, OOM, BUSY, NOREPLICAS) wrap
+// domain.ErrStoreUnavailable: the request may
 // succeed later. Other error replies are bugs and are only wrapped.
 func storeError(op string, err error) error {
 	if rerr, ok := rueidis.IsRedisErr(err); ok && !transient(rerr) {
@@ -304,8 +305,15 @@ func transient(rerr *rueidis.RedisError) bool {
 	if rerr.IsLoading() || rerr.IsClusterDown() || rerr.IsTryAgain() {
 		return true
 	}
+	// OOM: maxmemory reached with noeviction; BUSY: a script or a module
+	// holds the server; NOREPLICAS: min-replicas-to-write not met. All pass.
 	msg := rerr.Error()
-	return strings.HasPrefix(msg, "MASTERDOWN") || strings.HasPrefix(msg, "READONLY")
+	for _, prefix := range []string{"MASTERDOWN", "READONLY", "OOM", "BUSY", "NOREPLICAS"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // millis converts d to whole milliseconds for PX and PEXPIRE, rounding up so

@@ -78,6 +78,8 @@ func (c Config) Validate() error {
 		return errors.New("twilio: auth token must contain only letters and digits")
 	case strings.TrimSpace(c.FromNumber) == "" && strings.TrimSpace(c.MessagingServiceSID) == "":
 		return errors.New("twilio: a from number or a messaging service SID is required")
+	case c.FromNumber != "" && !isSender(c.FromNumber):
+		return errors.New("twilio: from number must be an E.164 number (+15005550006), a short code or an alphanumeric sender ID of up to 11 characters")
 	case c.MessagingServiceSID != "" && !isSID(c.MessagingServiceSID, "MG"):
 		return errors.New(`twilio: messaging service SID must be "MG" followed by 32 hex digits`)
 	case c.Timeout < 0:
@@ -102,6 +104,41 @@ func isSID(s, prefix string) bool {
 		}
 	}
 	return true
+}
+
+// isSender accepts the From values Twilio does: an E.164 number, a short
+// code (3 to 8 digits) or an alphanumeric sender ID (1 to 11 letters, digits
+// and spaces, at least one letter).
+func isSender(s string) bool {
+	digits := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return s != ""
+	}
+	switch {
+	case strings.HasPrefix(s, "+"):
+		return len(s) >= 3 && len(s) <= 16 && s[1] != '0' && digits(s[1:])
+	case digits(s):
+		return len(s) >= 3 && len(s) <= 8
+	}
+	if len(s) > 11 || strings.TrimSpace(s) != s {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9' || c == ' ':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func isAlphanumeric(s string) bool {

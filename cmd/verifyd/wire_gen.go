@@ -88,7 +88,7 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
-	readinessCheck := wiring.ProvideReadiness(store)
+	readinessCheck := wiring.ProvideReadiness(cfg, store, redis)
 	handler := wiring.ProvideMetricsHandler(metrics)
 	deps := httpapi.Deps{
 		IssueImageChallenge: issueImageChallenge,

@@ -113,12 +113,14 @@ func Load(getenv Getenv) (Config, error) {
 		}
 	}
 
+	// Trimmed like every other value: secrets mounted from files often end
+	// in a newline.
 	cfg.Twilio = twiliosms.Config{
-		AccountSID:          getenv("TWILIO_ACCOUNT_SID"),
-		AuthToken:           getenv("TWILIO_AUTH_TOKEN"),
-		FromNumber:          getenv("TWILIO_FROM_NUMBER"),
-		MessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),
-		APIBaseURL:          getenv("TWILIO_API_BASE_URL"),
+		AccountSID:          p.str("TWILIO_ACCOUNT_SID", ""),
+		AuthToken:           p.str("TWILIO_AUTH_TOKEN", ""),
+		FromNumber:          p.str("TWILIO_FROM_NUMBER", ""),
+		MessagingServiceSID: p.str("TWILIO_MESSAGING_SERVICE_SID", ""),
+		APIBaseURL:          p.str("TWILIO_API_BASE_URL", ""),
 		Timeout:             10 * time.Second,
 	}
 	if cfg.SMSProvider == SMSTwilio {

@@ -100,8 +100,21 @@ func ProvideChallengeStore(s Store) domain.ChallengeStore { return s }
 // ProvideCodeStore narrows the store to the SMS code port.
 func ProvideCodeStore(s Store) domain.CodeStore { return s }
 
-// ProvideReadiness reports the service ready when its store answers.
-func ProvideReadiness(s Store) httpapi.ReadinessCheck { return s.Ping }
+// ProvideReadiness reports the service ready when its store answers and,
+// when the SMS queue is on Redis but the store is not, when Redis does too:
+// otherwise every SMS request would fail while /readyz said 200.
+func ProvideReadiness(cfg config.Config, s Store, r *Redis) httpapi.ReadinessCheck {
+	if cfg.Store == config.StoreRedis || r.Client == nil {
+		return s.Ping
+	}
+	queue := redis.NewStore(r.Client)
+	return func(ctx context.Context) error {
+		if err := s.Ping(ctx); err != nil {
+			return err
+		}
+		return queue.Ping(ctx)
+	}
+}
 
 // ProvideSender picks the SMS provider.
 func ProvideSender(cfg config.Config, logger *slog.Logger) (domain.SMSSender, error) {

@@ -92,3 +92,24 @@ func TestProvideSender_PicksTheConfiguredProvider(t *testing.T) {
 		t.Fatalf("unknown provider err = %v", err)
 	}
 }
+
+func TestProvideReadiness_ChecksRedisWhenOnlyTheQueueIsThere(t *testing.T) {
+	cfg := load(t, map[string]string{
+		"VERIFY_SMS_QUEUE":   "redis",
+		"VERIFY_REDIS_URL":   redistest.URL(t),
+		"VERIFY_CODE_SECRET": strings.Repeat("s", 32),
+	})
+	r, cleanup, err := ProvideRedis(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _ := ProvideStore(cfg, r, system.Clock{})
+	ready := ProvideReadiness(cfg, store, r)
+	if err := ready(t.Context()); err != nil {
+		t.Fatalf("ready with Redis up: %v", err)
+	}
+	cleanup() // the connection is gone, as in an outage
+	if err := ready(t.Context()); err == nil {
+		t.Fatal("ready without Redis, though SMS requests need it")
+	}
+}
