@@ -21,7 +21,7 @@ test: lint generate-check ## everything: lint, generated code, all tests with -r
 	VERIFY_TEST_REDIS_URL="$$url" VERIFY_TEST_CHROMIUM="$$chromium" \
 		$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
-unit: ## use-case and adapter tests only, no Redis needed for domain/application
+unit: ## domain and use-case tests only: no Redis, no browser
 	$(GO) test -race -count=1 ./domain/... ./application/...
 
 lint: fmt-check vet staticcheck deps-check
@@ -64,8 +64,9 @@ generate-check: ## fails when wire_gen.go is stale
 	@$(GO) tool wire diff ./cmd/... && echo "wire_gen.go is up to date" || \
 		{ echo "wire_gen.go is stale: run make generate"; exit 1; }
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## every Go benchmark, against the Redis test/ensure-redis.sh finds or starts
+	@set -euo pipefail; url="$$(test/ensure-redis.sh)"; \
+	VERIFY_TEST_REDIS_URL="$$url" $(GO) test -run '^$$' -bench . -benchmem ./...
 
 load: build ## HTTP load on loopback, 10 s per scenario; needs the Redis on 127.0.0.1:6379
 	$(GO) run ./test/load -bin bin/verifyd -scenario captcha -store memory -duration 10s

@@ -4,8 +4,9 @@
 #   1. $VERIFY_TEST_REDIS_URL, if set;
 #   2. redis://127.0.0.1:6379/15, if a Redis answers PING there;
 #   3. a throwaway redis-server on a free loopback port from 6390 on, without
-#      persistence, installing Debian's redis-server first when missing and
-#      running as root.
+#      persistence.
+# In every case it first installs Debian's redis-server when the binary is
+# missing (as root), since the cluster and outage tests start their own.
 # Exits non-zero with a message on stderr when none of these works.
 #
 # Usage: export VERIFY_TEST_REDIS_URL="$(test/ensure-redis.sh)"
@@ -35,6 +36,26 @@ port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# install_redis_server installs Debian's redis-server when the binary is
+# missing: the cluster and outage tests start servers of their own even when
+# a Redis answers on 6379.
+install_redis_server() {
+	command -v redis-server >/dev/null 2>&1 && return 0
+	if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+		log "redis-server is not installed and this is not root with apt-get;"
+		log "install it (apt-get install redis-server): the cluster and outage tests need it"
+		return 1
+	fi
+	log "installing redis-server with apt-get"
+	if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2 ||
+		{ apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2; }; }; then
+		log "apt-get install redis-server failed"
+		return 1
+	fi
+}
+
+install_redis_server || exit 1
+
 if [[ -n ${VERIFY_TEST_REDIS_URL:-} ]]; then
 	log "using \$VERIFY_TEST_REDIS_URL"
 	echo "$VERIFY_TEST_REDIS_URL"
@@ -45,20 +66,6 @@ if ping 6379; then
 	log "using the Redis on 127.0.0.1:6379, database 15"
 	echo "redis://127.0.0.1:6379/15"
 	exit 0
-fi
-
-if ! command -v redis-server >/dev/null 2>&1; then
-	if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-		log "no Redis answers on 127.0.0.1:6379 and redis-server is not installed;"
-		log "install it (apt-get install redis-server) or set VERIFY_TEST_REDIS_URL"
-		exit 1
-	fi
-	log "installing redis-server with apt-get"
-	if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2 ||
-		{ apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2; }; }; then
-		log "apt-get install redis-server failed; set VERIFY_TEST_REDIS_URL instead"
-		exit 1
-	fi
 fi
 
 for port in $(seq 6390 6399); do
