@@ -571,7 +571,7 @@ func TestServe_RefusesOversizedBodiesWith413(t *testing.T) {
 	r := newRig(t, memoryStore(t))
 	base := r.serve()
 	res, err := http.Post(base+"/sms_codes/"+newMobile()+"/", "application/json",
-		strings.NewReader(`{"uuid":"`+strings.Repeat("a", 64<<10)+`"}`))
+		strings.NewReader(`{"uuid":"`+strings.Repeat("a", 5<<10)+`"}`)) // the limit is 4 KiB
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -634,7 +634,8 @@ func (s *slowStore) SaveChallenge(ctx context.Context, id domain.ChallengeID, an
 func TestServe_RefusesOversizedURLsWithJSON(t *testing.T) {
 	r := newRig(t, memoryStore(t))
 	base := r.serve()
-	res, err := http.Get(base + "/sms_codes/13800138000/?uuid=" + strings.Repeat("a", 16<<10))
+	// Request line and headers share an 8 KiB buffer.
+	res, err := http.Get(base + "/sms_codes/13800138000/?uuid=" + strings.Repeat("a", 9<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -679,5 +680,27 @@ func TestHEAD_NeverRendersACaptchaOrSendsAnSMS(t *testing.T) {
 	}
 	if len(r.spy.answers) != before || r.inbox.count() != 0 {
 		t.Fatal("a HEAD request rendered a captcha or sent an SMS")
+	}
+}
+
+func TestServe_AcceptsBodiesAndURLsJustUnderTheLimits(t *testing.T) {
+	r := newRig(t, memoryStore(t))
+	base := r.serve()
+	res, err := http.Post(base+"/sms_codes/13800138000/", "application/json",
+		strings.NewReader(`{"uuid":"`+strings.Repeat("a", 3<<10)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest { // read, then refused as a bad uuid
+		t.Errorf("3 KiB body: %d, want 400", res.StatusCode)
+	}
+	res, err = http.Get(base + "/sms_codes/13800138000/?uuid=" + strings.Repeat("a", 6<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("6 KiB URL: %d, want 400", res.StatusCode)
 	}
 }
