@@ -61,23 +61,6 @@ func (s *outboxFakeSender) count() int {
 	return len(s.calls)
 }
 
-type outboxFakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *outboxFakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *outboxFakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // outboxLogBuffer is a bytes.Buffer safe for the workers to write while the
 // test reads.
 type outboxLogBuffer struct {
@@ -100,7 +83,7 @@ func (b *outboxLogBuffer) String() string {
 type outboxHarness struct {
 	outbox *memory.Outbox
 	sender *outboxFakeSender
-	clock  *outboxFakeClock
+	clock  *fakeClock
 	logs   *outboxLogBuffer
 }
 
@@ -111,7 +94,7 @@ func newOutboxHarness(t *testing.T, sender *outboxFakeSender, cfg memory.OutboxC
 	}
 	h := &outboxHarness{
 		sender: sender,
-		clock:  &outboxFakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+		clock:  &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
 		logs:   &outboxLogBuffer{},
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -400,7 +383,7 @@ func TestOutbox_DropsExpiredMessage(t *testing.T) {
 }
 
 func TestOutbox_StopsRetryingOnceExpired(t *testing.T) {
-	var clock func() *outboxFakeClock
+	var clock func() *fakeClock
 	sender := &outboxFakeSender{
 		results: []error{outboxTemporary, outboxTemporary},
 		before: func(int, context.Context) {
@@ -409,7 +392,7 @@ func TestOutbox_StopsRetryingOnceExpired(t *testing.T) {
 		called: make(chan int, 10),
 	}
 	h := newOutboxHarness(t, sender, memory.OutboxConfig{})
-	clock = func() *outboxFakeClock { return h.clock }
+	clock = func() *fakeClock { return h.clock }
 
 	h.enqueue(t, h.message(t, "m1"))
 	waitOutboxCalls(t, sender.called, 1)

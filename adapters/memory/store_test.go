@@ -8,12 +8,9 @@ import (
 
 	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/adapters/storetest"
+	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/domain"
 )
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
 
 // fakeClock only moves when told to.
 type fakeClock struct {
@@ -34,7 +31,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 func TestStore_Contract(t *testing.T) {
-	storetest.Run(t, func(*testing.T) storetest.Store { return memory.NewStore(realClock{}) })
+	storetest.Run(t, func(*testing.T) storetest.Store { return memory.NewStore(system.Clock{}) })
 }
 
 func TestStore_EntriesExpireOnTheClock(t *testing.T) {
@@ -93,7 +90,7 @@ func TestStore_EntriesExpireOnTheClock(t *testing.T) {
 }
 
 func TestStore_KeepsItsOwnCopyOfTheDigest(t *testing.T) {
-	s := memory.NewStore(realClock{})
+	s := memory.NewStore(system.Clock{})
 	ctx := t.Context()
 	phone, err := domain.NewPhoneNumber("+8613800138001", "CN", domain.LineMobile)
 	if err != nil {
