@@ -170,43 +170,33 @@ func (o *Outbox) work() {
 	}
 }
 
-// Outcomes logged, one line per message.
-const (
-	outboxDelivered = domain.DeliveryDelivered
-	outboxRetrying  = domain.DeliveryRetrying // not final: logged per failed attempt
-	outboxFailed    = domain.DeliveryFailed   // permanent provider refusal
-	outboxGaveUp    = domain.DeliveryGaveUp   // temporary failures until attempts ran out
-	outboxExpired   = domain.DeliveryExpired
-	outboxDropped   = domain.DeliveryDropped // Close gave up before the message was sent
-)
-
 // deliver sends msg, retrying temporary failures with backoff.
 func (o *Outbox) deliver(msg domain.SMSMessage) {
 	last := false // set once shutdown turned the next attempt into the last
 	for attempt := 1; ; attempt++ {
 		if o.sendCtx.Err() != nil {
-			o.log(slog.LevelError, msg, attempt-1, outboxDropped, nil)
+			o.log(slog.LevelError, msg, attempt-1, domain.DeliveryDropped, nil)
 			return
 		}
 		if !msg.ExpiresAt.IsZero() && !o.clock.Now().Before(msg.ExpiresAt) {
-			o.log(slog.LevelWarn, msg, attempt-1, outboxExpired, nil)
+			o.log(slog.LevelWarn, msg, attempt-1, domain.DeliveryExpired, nil)
 			return
 		}
 
 		err := o.sender.SendSMS(o.sendCtx, msg.To, msg.Text)
 		switch {
 		case err == nil:
-			o.log(slog.LevelInfo, msg, attempt, outboxDelivered, nil)
+			o.log(slog.LevelInfo, msg, attempt, domain.DeliveryDelivered, nil)
 			return
 		case !domain.IsRetryableSend(err):
-			o.log(slog.LevelError, msg, attempt, outboxFailed, err)
+			o.log(slog.LevelError, msg, attempt, domain.DeliveryFailed, err)
 			return
 		case last || attempt >= o.cfg.MaxAttempts:
-			o.log(slog.LevelError, msg, attempt, outboxGaveUp, err)
+			o.log(slog.LevelError, msg, attempt, domain.DeliveryGaveUp, err)
 			return
 		}
 
-		o.log(slog.LevelWarn, msg, attempt, outboxRetrying, err)
+		o.log(slog.LevelWarn, msg, attempt, domain.DeliveryRetrying, err)
 		if !o.wait(o.backoff(attempt)) {
 			last = true
 		}

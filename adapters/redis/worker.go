@@ -395,7 +395,7 @@ func (w *Worker) reclaim(ctx context.Context, n int) ([]rueidis.XRangeEntry, err
 	for _, e := range entries {
 		w.logger.LogAttrs(context.Background(), slog.LevelInfo, "sms worker",
 			slog.String("stream_id", e.ID), slog.String("message_id", e.FieldValues[fieldID]),
-			slog.String("to", domain.MaskPhone(e.FieldValues[fieldTo])), slog.String("outcome", outcomeReclaimed))
+			slog.String("to", domain.MaskPhone(e.FieldValues[fieldTo])), slog.String("outcome", string(outcomeReclaimed)))
 	}
 	return entries, nil
 }
@@ -455,19 +455,16 @@ func isNoGroup(err error) bool {
 	return ok && (strings.HasPrefix(rerr.Error(), "NOGROUP") || strings.HasPrefix(rerr.Error(), "UNBLOCKED"))
 }
 
-// Outcomes logged, one line per attempt or decision.
+// Outcomes only the stream worker has, logged beside the domain's
+// delivery outcomes (delivered, retrying, failed, gave_up, expired); the
+// observer is told of the domain's only.
 const (
-	outcomeDelivered = string(domain.DeliveryDelivered)
-	outcomeRetrying  = string(domain.DeliveryRetrying) // not final
-	outcomeFailed    = string(domain.DeliveryFailed)   // permanent refusal: dead-lettered
-	outcomeGaveUp    = string(domain.DeliveryGaveUp)   // attempts ran out: dead-lettered
-	outcomeExpired   = string(domain.DeliveryExpired)  // dead-lettered unsent
-	outcomeMalformed = "malformed"                     // dead-lettered unsent
-	outcomeDuplicate = "duplicate"                     // already delivered: acknowledged unsent
-	outcomeReleased  = "released"                      // shutdown or Redis trouble: left to any worker
-	outcomeLost      = "lost"                          // another worker took it over
-	outcomeReclaimed = "reclaimed"                     // taken over from a dead worker
-	outcomeTrimmed   = "trimmed"                       // its entry was trimmed away
+	outcomeMalformed domain.DeliveryOutcome = "malformed" // dead-lettered unsent
+	outcomeDuplicate domain.DeliveryOutcome = "duplicate" // already delivered: acknowledged unsent
+	outcomeReleased  domain.DeliveryOutcome = "released"  // shutdown or Redis trouble: left to any worker
+	outcomeLost      domain.DeliveryOutcome = "lost"      // another worker took it over
+	outcomeReclaimed domain.DeliveryOutcome = "reclaimed" // taken over from a dead worker
+	outcomeTrimmed   domain.DeliveryOutcome = "trimmed"   // its entry was trimmed away
 )
 
 // handle takes one entry to an end: delivered, dead-lettered, released or
@@ -512,13 +509,13 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 			return
 		case !w.clock.Now().Before(msg.ExpiresAt):
 			w.deadLetter(ctx, e.ID, msg, attempt-1, "expired before delivery")
-			w.logEntry(slog.LevelWarn, e.ID, msg, attempt-1, outcomeExpired, nil)
+			w.logEntry(slog.LevelWarn, e.ID, msg, attempt-1, domain.DeliveryExpired, nil)
 			return
 		case attempt > w.opt.MaxAttempts:
 			// The worker making the last attempt died before it knew.
 			reason := fmt.Sprintf("gave up after %d attempts; the outcome of the last is unknown", attempt-1)
 			w.deadLetter(ctx, e.ID, msg, attempt-1, reason)
-			w.logEntry(slog.LevelError, e.ID, msg, attempt-1, outcomeGaveUp, nil)
+			w.logEntry(slog.LevelError, e.ID, msg, attempt-1, domain.DeliveryGaveUp, nil)
 			return
 		}
 
@@ -526,7 +523,7 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 		switch {
 		case err == nil:
 			w.markSent(ctx, e.ID, msg)
-			w.logEntry(slog.LevelInfo, e.ID, msg, attempt, outcomeDelivered, nil)
+			w.logEntry(slog.LevelInfo, e.ID, msg, attempt, domain.DeliveryDelivered, nil)
 			return
 		case ctx.Err() != nil:
 			// Cancelled under the send: the provider may or may not have
@@ -535,14 +532,14 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 			return
 		case !domain.IsRetryableSend(err):
 			w.deadLetter(ctx, e.ID, msg, attempt, "permanent failure: "+msg.Redact(err.Error()))
-			w.logEntry(slog.LevelError, e.ID, msg, attempt, outcomeFailed, err)
+			w.logEntry(slog.LevelError, e.ID, msg, attempt, domain.DeliveryFailed, err)
 			return
 		case attempt >= w.opt.MaxAttempts:
 			w.deadLetter(ctx, e.ID, msg, attempt, fmt.Sprintf("gave up after %d attempts: %s", attempt, msg.Redact(err.Error())))
-			w.logEntry(slog.LevelError, e.ID, msg, attempt, outcomeGaveUp, err)
+			w.logEntry(slog.LevelError, e.ID, msg, attempt, domain.DeliveryGaveUp, err)
 			return
 		}
-		w.logEntry(slog.LevelWarn, e.ID, msg, attempt, outcomeRetrying, err)
+		w.logEntry(slog.LevelWarn, e.ID, msg, attempt, domain.DeliveryRetrying, err)
 		sleep(soft, ctx, w.backoff(attempt))
 	}
 }
@@ -792,11 +789,11 @@ func sleep(soft, hard context.Context, d time.Duration) {
 
 // logEntry writes the one line describing an outcome; attempt is the number
 // of sends made so far. It names the phone only masked and never the text.
-func (w *Worker) logEntry(level slog.Level, streamID string, msg domain.SMSMessage, attempt int, outcome string, err error) {
+func (w *Worker) logEntry(level slog.Level, streamID string, msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, err error) {
 	if w.opt.Observer != nil {
 		switch outcome {
-		case outcomeDelivered, outcomeRetrying, outcomeFailed, outcomeGaveUp, outcomeExpired:
-			w.opt.Observer.ObserveDelivery(domain.DeliveryOutcome(outcome))
+		case domain.DeliveryDelivered, domain.DeliveryRetrying, domain.DeliveryFailed, domain.DeliveryGaveUp, domain.DeliveryExpired:
+			w.opt.Observer.ObserveDelivery(outcome)
 		}
 	}
 	attrs := []slog.Attr{
@@ -804,7 +801,7 @@ func (w *Worker) logEntry(level slog.Level, streamID string, msg domain.SMSMessa
 		slog.String("stream_id", streamID),
 		slog.String("to", msg.To.String()),
 		slog.Int("attempt", attempt),
-		slog.String("outcome", outcome),
+		slog.String("outcome", string(outcome)),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", msg.Redact(err.Error())))
