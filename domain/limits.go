@@ -18,6 +18,11 @@ type Quota struct {
 
 func (q Quota) String() string { return fmt.Sprintf("%d/%s", q.Max, q.Window) }
 
+// MaxQuotaWindow is the longest window verifyd's configuration accepts; the
+// memory store forgets a phone's send history once this long has passed
+// since its last code.
+const MaxQuotaWindow = 7 * 24 * time.Hour
+
 // Valid reports whether the quota can be enforced.
 func (q Quota) Valid() bool { return q.Max > 0 && q.Window > 0 }
 
@@ -74,11 +79,9 @@ func (l Limits) AllowsSMSTo(phone PhoneNumber) bool {
 	return len(l.SMSRegions) == 0 || slices.Contains(l.SMSRegions, phone.Region())
 }
 
-// Limiter keys. The part that varies sits in braces, Redis Cluster's hash
-// tag, so all windows of one subject live together.
-const (
-	keyGlobalSMS = "sms:global"
-)
+// keyGlobalSMS names the service-wide budget; each key is one subject, which
+// a store keeps together (the Redis limiter makes it a cluster hash tag).
+const keyGlobalSMS = "sms:global"
 
 // ClientKey names the client behind addr for per-address limits, or "" when
 // the address is unknown. IPv6 addresses are cut to their /64.

@@ -208,10 +208,10 @@ func (s *Store) maybeSweep(now time.Time) {
 			delete(s.slots, key)
 		}
 	}
-	// A day-long quota keeps a phone's log for a day; a log whose newest
-	// event is older than that has nothing left to count.
+	// No quota looks back further than domain.MaxQuotaWindow, so a log whose
+	// newest event is older has nothing left to count.
 	for key, log := range s.sent {
-		if len(log) == 0 || now.Sub(log[len(log)-1]) > maxQuotaWindow {
+		if len(log) == 0 || now.Sub(log[len(log)-1]) > domain.MaxQuotaWindow {
 			delete(s.sent, key)
 		}
 	}
@@ -227,9 +227,5 @@ func retryAfter(d time.Duration) time.Duration {
 	d = (d + time.Millisecond - 1).Truncate(time.Millisecond)
 	return max(d, time.Millisecond)
 }
-
-// maxQuotaWindow bounds how long a phone's send log is kept after its last
-// code; quotas longer than this are not supported by the memory store.
-const maxQuotaWindow = 7 * 24 * time.Hour
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }

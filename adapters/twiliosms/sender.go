@@ -120,7 +120,8 @@ func isSender(s string) bool {
 	}
 	switch {
 	case strings.HasPrefix(s, "+"):
-		return len(s) >= 3 && len(s) <= 16 && s[1] != '0' && digits(s[1:])
+		_, err := domain.NewPhoneNumber(s, "", domain.LineUnknown)
+		return err == nil
 	case digits(s):
 		return len(s) >= 3 && len(s) <= 8
 	}

@@ -10,10 +10,6 @@ import (
 	"github.com/lemonmall/verifyd/domain"
 )
 
-// maxQuotaWindow is the longest window a quota may have; the memory store
-// forgets a phone's history after a week.
-const maxQuotaWindow = 7 * 24 * time.Hour
-
 // limits reads the abuse controls; defaults are domain.DefaultLimits with SMS
 // allowed to the default region only.
 func (p *parser) limits(defaultRegion string) domain.Limits {
@@ -55,7 +51,7 @@ func (p *parser) quotas(name string, def []domain.Quota) []domain.Quota {
 		count, window, ok := strings.Cut(strings.TrimSpace(part), "/")
 		n, err1 := strconv.Atoi(count)
 		d, err2 := time.ParseDuration(window)
-		if !ok || err1 != nil || err2 != nil || n < 1 || d <= 0 || d > maxQuotaWindow {
+		if !ok || err1 != nil || err2 != nil || n < 1 || d <= 0 || d > domain.MaxQuotaWindow {
 			p.fail("%s=%q: want count/window pairs such as 5/1h,10/24h (window up to 168h), or off", name, raw)
 			return def
 		}
