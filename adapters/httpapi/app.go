@@ -225,7 +225,7 @@ func (s *Server) imageCode(c *fiber.Ctx) error {
 	}
 	img, err := s.deps.IssueImageChallenge.Handle(c.UserContext(), application.IssueImageChallengeInput{
 		ID:       id,
-		ClientIP: clientIP(c, s.cfg.TrustedProxies),
+		ClientIP: s.client(c),
 	})
 	if err != nil {
 		return err
@@ -260,7 +260,7 @@ func (s *Server) requestSMSCode(c *fiber.Ctx) error {
 		Phone:       phone,
 		ChallengeID: id,
 		ImageCode:   imageCode,
-		ClientIP:    clientIP(c, s.cfg.TrustedProxies),
+		ClientIP:    s.client(c),
 	})
 	if err != nil {
 		return err
@@ -282,7 +282,7 @@ func (s *Server) verifySMSCode(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), application.VerifySMSCodeInput{
-		Phone: phone, Code: code, ClientIP: clientIP(c, s.cfg.TrustedProxies),
+		Phone: phone, Code: code, ClientIP: s.client(c),
 	}); err != nil {
 		return err
 	}

@@ -7,6 +7,20 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
+// localClient caches a request's client address: the handler needs it for
+// limits and the access log for its line, and X-Forwarded-For is parsed once.
+const localClient = "verifyd.client"
+
+// client returns clientIP for the request, computed once per request.
+func (s *Server) client(c *fiber.Ctx) netip.Addr {
+	if addr, ok := c.Locals(localClient).(netip.Addr); ok {
+		return addr
+	}
+	addr := clientIP(c, s.cfg.TrustedProxies)
+	c.Locals(localClient, addr)
+	return addr
+}
+
 // clientIP is the address abuse limits are keyed on: the connection's peer,
 // unless the peer is a trusted proxy. Then X-Forwarded-For is read from the
 // right, skipping trusted proxies, and the first other address is the client.

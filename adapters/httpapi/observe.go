@@ -88,7 +88,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-		slog.String("client", clientIP(c, s.cfg.TrustedProxies).String()),
+		slog.String("client", s.client(c).String()),
 	)
 	if r := s.deps.Metrics; r != nil {
 		record(r, route, method, status, took, err)
