@@ -146,7 +146,7 @@ const withdrawTimeout = 2 * time.Second
 
 // MessageText is the SMS body: the code and how long it lasts.
 func MessageText(code domain.SMSCode, policy domain.Policy) string {
-	minutes := int(policy.CodeTTL.Round(60e9).Minutes())
+	minutes := int(policy.CodeTTL.Round(time.Minute).Minutes())
 	unit := "minutes"
 	if minutes == 1 {
 		unit = "minute"

@@ -32,6 +32,14 @@ type DeliveryObserver interface {
 	ObserveDelivery(outcome DeliveryOutcome)
 }
 
+// The seed's retry rule for sending an SMS: one try and three retries, with
+// exponential backoff. Both outboxes default to it.
+const (
+	DefaultSendAttempts    = 4
+	DefaultRetryBackoff    = 500 * time.Millisecond
+	DefaultRetryMaxBackoff = 10 * time.Second
+)
+
 // RetryBackoff is the wait after failed send attempt n (1-based):
 // base·2^(n-1) capped at max, jittered to between half and all of it, so
 // senders that failed together do not retry together.

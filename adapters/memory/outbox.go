@@ -15,9 +15,9 @@ import (
 const (
 	DefaultOutboxWorkers     = 4
 	DefaultOutboxQueueSize   = 1024
-	DefaultOutboxMaxAttempts = 4 // one try and three retries
-	DefaultOutboxBackoff     = 500 * time.Millisecond
-	DefaultOutboxMaxBackoff  = 10 * time.Second
+	DefaultOutboxMaxAttempts = domain.DefaultSendAttempts
+	DefaultOutboxBackoff     = domain.DefaultRetryBackoff
+	DefaultOutboxMaxBackoff  = domain.DefaultRetryMaxBackoff
 )
 
 // OutboxConfig sizes an Outbox. Zero (or negative) fields take the defaults.

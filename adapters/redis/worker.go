@@ -22,9 +22,9 @@ import (
 const (
 	DefaultWorkerConcurrency = 4
 	DefaultVisibilityTimeout = 30 * time.Second
-	DefaultWorkerMaxAttempts = 4 // one try and three retries
-	DefaultWorkerBackoff     = 500 * time.Millisecond
-	DefaultWorkerMaxBackoff  = 10 * time.Second
+	DefaultWorkerMaxAttempts = domain.DefaultSendAttempts
+	DefaultWorkerBackoff     = domain.DefaultRetryBackoff
+	DefaultWorkerMaxBackoff  = domain.DefaultRetryMaxBackoff
 	DefaultWorkerBlock       = 2 * time.Second
 	DefaultWorkerShutdown    = 10 * time.Second
 	DefaultDeadLetterMaxLen  = 10_000
