@@ -20,6 +20,9 @@ type RequestSMSCodeInput struct {
 	ImageCode string
 	// ClientIP is the requester's address, when known, for abuse limits.
 	ClientIP netip.Addr
+	// Lang is the language the SMS should be written in; zero means the
+	// configured default.
+	Lang domain.Language
 }
 
 // RequestSMSCode sends a one-time code to a phone once its captcha has been
@@ -112,6 +115,7 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		ID:        id,
 		To:        in.Phone,
 		Text:      MessageText(code, uc.policy),
+		Lang:      in.Lang,
 		CreatedAt: now,
 		ExpiresAt: now.Add(uc.policy.CodeTTL),
 	}

@@ -82,6 +82,8 @@ type SMSMessage struct {
 	To PhoneNumber
 	// Text contains the code: keep it out of logs.
 	Text string
+	// Lang is the language the requester reads; zero means the default.
+	Lang Language
 	// CreatedAt and ExpiresAt bound when sending still makes sense: a code
 	// delivered after it expired only confuses the user.
 	CreatedAt time.Time

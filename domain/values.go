@@ -161,3 +161,16 @@ func MaskPhone(e164 string) string {
 	}
 	return strings.Repeat("*", len(e164)-4) + e164[len(e164)-4:]
 }
+
+// Language is the base language a user reads, as a lower-case BCP 47
+// subtag. The domain only carries it from the request to the SMS sender:
+// which texts exist in which language is the business of the adapters that
+// speak to users.
+type Language string
+
+// The languages verifyd speaks. The zero Language means "the configured
+// default", which adapters resolve.
+const (
+	English Language = "en"
+	Chinese Language = "zh"
+)
