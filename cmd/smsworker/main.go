@@ -20,6 +20,7 @@ import (
 
 	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/cmd/internal/cli"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/cmd/internal/wiring"
 )
@@ -31,7 +32,7 @@ func main() {
 		if !errors.Is(err, errLogged) {
 			fmt.Fprintln(os.Stderr, "smsworker:", err)
 		}
-		os.Exit(1)
+		os.Exit(cli.ExitCode(err))
 	}
 }
 
@@ -39,6 +40,16 @@ func main() {
 var errLogged = errors.New("logged")
 
 func realMain(ctx context.Context) error {
+	// The command line only asks for help, the version or a health check.
+	command := cli.Command{
+		Name: "smsworker",
+		About: "smsworker sends the SMS that verifyd queues in Redis (VERIFY_SMS_QUEUE=redis)\n" +
+			"and serves /metrics, /healthz and /readyz on VERIFY_WORKER_ADDR.",
+		ProbeAddr: func(cfg config.Config) string { return cfg.Queue.WorkerAddr },
+	}
+	if done, err := command.Parse(ctx, os.Args[1:], os.Getenv, os.Stdout); done {
+		return err
+	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)

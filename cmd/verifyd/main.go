@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/lemonmall/verifyd/cmd/internal/cli"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 )
 
@@ -23,7 +24,7 @@ func main() {
 		if !errors.Is(err, errLogged) {
 			fmt.Fprintln(os.Stderr, "verifyd:", err)
 		}
-		os.Exit(1)
+		os.Exit(cli.ExitCode(err))
 	}
 }
 
@@ -31,6 +32,15 @@ func main() {
 var errLogged = errors.New("logged")
 
 func realMain(ctx context.Context) error {
+	// The command line only asks for help, the version or a health check.
+	command := cli.Command{
+		Name:      "verifyd",
+		About:     "verifyd serves image captchas and SMS one-time codes over HTTP on VERIFY_ADDR.",
+		ProbeAddr: func(cfg config.Config) string { return cfg.Addr },
+	}
+	if done, err := command.Parse(ctx, os.Args[1:], os.Getenv, os.Stdout); done {
+		return err
+	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
