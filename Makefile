@@ -5,7 +5,7 @@ GO    ?= go
 PKGS  := ./...
 
 .PHONY: run build test unit lint fmt-check vet staticcheck deps-check generate generate-check bench load
-.PHONY: image image-test
+.PHONY: image image-test ensure-podman
 
 run: ## start verifyd on the embedded defaults: memory store, log SMS sender, :8000
 	$(GO) run ./cmd/verifyd
@@ -90,6 +90,13 @@ image: ## the container image $(IMAGE), with Debian's podman (installed when mis
 	cp /etc/ssl/certs/ca-certificates.crt deploy/image/passwd deploy/image/group $(IMAGE_CONTEXT)/
 	$(PODMAN) build --format docker -f Containerfile -t $(IMAGE) $(IMAGE_CONTEXT)
 	@$(PODMAN) image inspect --format '$(IMAGE): {{.Size}} bytes' $(IMAGE)
+
+# make test runs test/image_test.go too (podman installs in about 30 s and the
+# image builds in under a minute), so it needs podman first.
+test: ensure-podman
+
+ensure-podman:
+	@deploy/ensure-podman.sh
 
 image-test: ## builds the image, copies the binaries out and runs them against Redis
 	@set -euo pipefail; deploy/ensure-podman.sh; url="$$(test/ensure-redis.sh)"; \
