@@ -183,3 +183,25 @@ func runUntilReady(t *testing.T, bin string, env []string, base string) {
 	}
 	t.Fatalf("%s: /readyz not 200 within 30s", bin)
 }
+
+// TestCompose_OperationsShowsTheFileInTheRepo keeps the example operators
+// read in docs/OPERATIONS.md the same as deploy/compose.yaml.
+func TestCompose_OperationsShowsTheFileInTheRepo(t *testing.T) {
+	compose, err := os.ReadFile("../deploy/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/OPERATIONS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, append([]byte("```yaml\n"), append(compose, "```\n"...)...)) {
+		t.Error("docs/OPERATIONS.md does not show deploy/compose.yaml as it is")
+	}
+	for _, want := range []string{"image: localhost/verifyd:latest", `entrypoint: ["/usr/local/bin/smsworker"]`,
+		"VERIFY_SMS_QUEUE: redis", `"/usr/local/bin/smsworker", "--healthcheck"`} {
+		if !bytes.Contains(compose, []byte(want)) {
+			t.Errorf("deploy/compose.yaml lacks %s", want)
+		}
+	}
+}
