@@ -42,8 +42,8 @@ func TestImage_BuildsAndItsBinariesServeOnRedis(t *testing.T) {
 	}
 	image := fmt.Sprintf("localhost/verifyd-test:%d", os.Getpid())
 	buildCtx := t.TempDir()
-	make := exec.Command("make", "-C", "..", "image", "IMAGE="+image, "IMAGE_CONTEXT="+buildCtx)
-	if out, err := make.CombinedOutput(); err != nil {
+	build := exec.Command("make", "-C", "..", "image", "IMAGE="+image, "IMAGE_CONTEXT="+buildCtx)
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("make image: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("podman", "rmi", "--force", image).Run() })
