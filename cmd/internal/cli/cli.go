@@ -150,7 +150,9 @@ func Probe(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("health check: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// No proxy from the environment: the check is about this host's server.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("health check: %w", err)
 	}
