@@ -51,7 +51,7 @@ const MaxImageCodeLength = 16
 func ParseImageCode(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", &InvalidInputError{Field: "image_code", Reason: "is required"}
+		return "", &InvalidInputError{Field: "image_code", Reason: ReasonRequired}
 	}
 	if len(raw) > MaxImageCodeLength {
 		return "", &InvalidInputError{Field: "image_code", Reason: "is too long"}
@@ -69,7 +69,7 @@ type SMSCode string
 func ParseSMSCode(raw string) (SMSCode, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", &InvalidInputError{Field: "sms_code", Reason: "is required"}
+		return "", &InvalidInputError{Field: "sms_code", Reason: ReasonRequired}
 	}
 	if len(raw) != SMSCodeLength {
 		return "", &InvalidInputError{Field: "sms_code", Reason: "must be 6 digits"}
