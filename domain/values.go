@@ -11,6 +11,9 @@ type ChallengeID string
 // ParseChallengeID accepts a 36-character RFC 4122 UUID in any letter case and
 // returns it lower-cased, so that "ABC…" and "abc…" name the same challenge.
 func ParseChallengeID(raw string) (ChallengeID, error) {
+	if raw == "" {
+		return "", &InvalidInputError{Field: "uuid", Reason: ReasonRequired}
+	}
 	if len(raw) != 36 {
 		return "", &InvalidInputError{Field: "uuid", Reason: "must be a 36-character UUID"}
 	}
