@@ -83,9 +83,9 @@ type fakeCodes struct {
 	// between CheckIssue and IssueCode: CheckIssue passes, IssueCode refuses.
 	claimedMeanwhile map[string]bool
 	checked          int
-	issued    int
-	withdrawn int
-	err       error
+	issued           int
+	withdrawn        int
+	err              error
 }
 
 func newFakeCodes() *fakeCodes {
