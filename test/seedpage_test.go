@@ -36,9 +36,10 @@ func TestSeedPage_ShowsTheServersErrorsInItsLanguage(t *testing.T) {
 	for _, c := range []struct {
 		acceptLanguage string
 		want           seedTexts
+		ownPageButton  string // verifyd's own page, in the same language
 	}{
-		{"", seedTexts{"Incorrectly entered graphical verification code", "Please enter a correct mobile number", "Send messages too frequently"}},
-		{"zh-CN,zh;q=0.9", seedTexts{"输入图形验证码有误", "请输入正确的手机号码", "发送短信过于频繁"}},
+		{"", seedTexts{"Incorrectly entered graphical verification code", "Please enter a correct mobile number", "Send messages too frequently"}, "Get SMS code"},
+		{"zh-CN,zh;q=0.9", seedTexts{"输入图形验证码有误", "请输入正确的手机号码", "发送短信过于频繁"}, "获取短信验证码"},
 	} {
 		t.Run("Accept-Language="+c.acceptLanguage, func(t *testing.T) {
 			b := newBrowser(t)
@@ -84,6 +85,11 @@ func TestSeedPage_ShowsTheServersErrorsInItsLanguage(t *testing.T) {
 			b.retype("pic_code", captchaAnswer(t, rc, id))
 			b.do("click Get SMS code", chromedp.Click(chromedp.ID("get_msg_code")))
 			b.waitSeedMessage("error_sms_code", c.want.tooFrequent)
+
+			// verifyd's own page speaks the same language, its script too.
+			b.do("open verifyd's page", chromedp.Navigate(p.base+"/"))
+			b.waitFor("verifyd's page in the browser's language", byID("register")+`.dataset.ready === 'true' && `+
+				byID("send-sms")+`.textContent === '`+c.ownPageButton+`'`)
 
 			// Every answer was a 2xx: a refused one would be a console error.
 			b.watch.assertClean(t)
