@@ -79,20 +79,35 @@ type storedCode struct {
 type fakeCodes struct {
 	m         map[string]*storedCode
 	throttled map[string]bool
-	issued    int
-	withdrawn int
-	err       error
+	// claimedMeanwhile holds phones whose slot another request takes
+	// between CheckIssue and IssueCode: CheckIssue passes, IssueCode refuses.
+	claimedMeanwhile map[string]bool
+	checked          int
+	issued           int
+	withdrawn        int
+	err              error
 }
 
 func newFakeCodes() *fakeCodes {
-	return &fakeCodes{m: map[string]*storedCode{}, throttled: map[string]bool{}}
+	return &fakeCodes{m: map[string]*storedCode{}, throttled: map[string]bool{}, claimedMeanwhile: map[string]bool{}}
+}
+
+func (f *fakeCodes) CheckIssue(_ context.Context, p domain.PhoneNumber, _ []domain.Quota) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.checked++
+	if f.throttled[p.E164()] {
+		return &domain.ThrottledError{RetryAfter: 42 * time.Second}
+	}
+	return nil
 }
 
 func (f *fakeCodes) IssueCode(_ context.Context, p domain.PhoneNumber, c domain.NewCode) error {
 	if f.err != nil {
 		return f.err
 	}
-	if f.throttled[p.E164()] {
+	if f.throttled[p.E164()] || f.claimedMeanwhile[p.E164()] {
 		return &domain.ThrottledError{RetryAfter: 42 * time.Second}
 	}
 	f.throttled[p.E164()] = true

@@ -44,7 +44,7 @@ func NewIssueImageChallenge(challenges domain.ChallengeStore, renderer domain.Ca
 // answer behind that no one can see.
 func (uc *IssueImageChallenge) Handle(ctx context.Context, in IssueImageChallengeInput) (domain.Image, error) {
 	if in.ID == "" {
-		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
+		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
 	}
 	if err := domain.TakeCaptcha(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
 		return domain.Image{}, fmt.Errorf("issue image challenge: %w", err)

@@ -51,21 +51,31 @@ func NewRequestSMSCode(challenges domain.ChallengeStore, codes domain.CodeStore,
 		random: random, clock: clock, policy: policy}, nil
 }
 
-// Handle refuses numbers SMS may not go to and over-eager clients before it
-// touches the captcha. Then it spends the captcha, whatever happens next: one
-// solved captcha buys one attempt, so a throttled or failed request cannot be
-// replayed with the same answer. Only a right answer reaches the phone's
-// resend slot and quotas, which the store claims together with the new code,
-// and then the service-wide budget, which undoes the code if it is spent.
+// Handle follows the seed's order of checks, made safe for concurrency:
+//
+//  1. numbers SMS may not go to, then over-eager clients (the client's quota);
+//  2. the phone's resend slot and quotas, read without claiming them, so a
+//     request refused for the phone leaves its captcha valid, as the seed's
+//     send_flag check does;
+//  3. the captcha, taken (spent) whatever happens next: one solved captcha
+//     buys one attempt, so a failed request cannot be replayed;
+//  4. the service-wide budget, before the code is issued, so a spent budget
+//     changes nothing for the phone and its live code stays valid;
+//  5. the phone's slot and quotas again, claimed atomically with the new
+//     code, so concurrent requests still get one code per interval.
+//
+// A request that passes 2 and loses the race at 5 has spent a place in the
+// budget without sending: it needed a solved captcha of its own, so that
+// costs an abuser as much as a sent SMS would, and never more.
 func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) error {
 	if in.Phone.IsZero() {
 		return domain.ErrInvalidPhone
 	}
 	if in.ChallengeID == "" {
-		return &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
+		return &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
 	}
 	if in.ImageCode == "" {
-		return &domain.InvalidInputError{Field: "image_code", Reason: "is required"}
+		return &domain.InvalidInputError{Field: "image_code", Reason: domain.ReasonRequired}
 	}
 	limits := uc.policy.Limits
 	if !limits.AllowsSMSTo(in.Phone) {
@@ -74,15 +84,23 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 	if err := domain.TakeSMSRequest(ctx, uc.limiter, limits, in.ClientIP); err != nil {
 		return fmt.Errorf("request sms code: %w", err)
 	}
+	if err := uc.codes.CheckIssue(ctx, in.Phone, limits.PhoneSMS); err != nil {
+		return fmt.Errorf("request sms code: phone: %w", err)
+	}
 	answer, err := uc.challenges.TakeChallenge(ctx, in.ChallengeID)
 	if errors.Is(err, domain.ErrChallengeNotFound) {
-		return domain.ErrImageCodeMismatch
+		return domain.ErrImageCodeExpired
 	}
 	if err != nil {
 		return fmt.Errorf("request sms code: take challenge: %w", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(strings.ToLower(in.ImageCode)), []byte(answer)) != 1 {
+	// Both sides lower-cased: verifyd stores answers in lower case, but an
+	// answer written by the seed's application may be upper case.
+	if subtle.ConstantTimeCompare([]byte(strings.ToLower(in.ImageCode)), []byte(strings.ToLower(answer))) != 1 {
 		return domain.ErrImageCodeMismatch
+	}
+	if err := domain.TakeGlobalSMS(ctx, uc.limiter, limits); err != nil {
+		return fmt.Errorf("request sms code: global budget: %w", err)
 	}
 
 	raw, err := uc.random.String(domain.SMSCodeLength, domain.Digits)
@@ -99,11 +117,6 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 	})
 	if err != nil {
 		return fmt.Errorf("request sms code: issue: %w", err)
-	}
-	// The service-wide budget counts only codes that will be sent: a request
-	// the phone's slot or quotas refused must not spend it.
-	if err := domain.TakeGlobalSMS(ctx, uc.limiter, limits); err != nil {
-		return errors.Join(fmt.Errorf("request sms code: global budget: %w", err), uc.withdraw(ctx, in.Phone, digest))
 	}
 
 	id, err := uc.random.String(20, "0123456789abcdefghijklmnopqrstuvwxyz")

@@ -88,16 +88,18 @@ func TestRequestSMSCode_CaptchaIsSingleUse(t *testing.T) {
 	if err := r.uc.Handle(t.Context(), in); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.uc.Handle(t.Context(), in); !errors.Is(err, domain.ErrImageCodeMismatch) {
-		t.Fatalf("second use err = %v, want ErrImageCodeMismatch", err)
+	// Another phone, so only the captcha can refuse.
+	in.Phone, _ = domain.NewPhoneNumber("+8613900139000", "CN", domain.LineMobile)
+	if err := r.uc.Handle(t.Context(), in); !errors.Is(err, domain.ErrImageCodeExpired) {
+		t.Fatalf("second use err = %v, want ErrImageCodeExpired", err)
 	}
 }
 
 func TestRequestSMSCode_WrongCaptchaIsSpentAndNeverClaimsTheSendSlot(t *testing.T) {
 	r := newRequestRig(t, "123456", msgID)
 	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "zzzz"})
-	if !errors.Is(err, domain.ErrImageCodeMismatch) {
-		t.Fatalf("err = %v, want ErrImageCodeMismatch", err)
+	if !errors.Is(err, domain.ErrImageCodeMismatch) || errors.Is(err, domain.ErrImageCodeExpired) {
+		t.Fatalf("err = %v, want ErrImageCodeMismatch for a wrong answer, not ErrImageCodeExpired", err)
 	}
 	if r.codes.issued != 0 || len(r.outbox.sent) != 0 {
 		t.Errorf("wrong captcha issued %d codes and sent %d messages", r.codes.issued, len(r.outbox.sent))
@@ -111,8 +113,8 @@ func TestRequestSMSCode_UnknownChallengeIsAnImageCodeError(t *testing.T) {
 	r := newRequestRig(t, "123456", msgID)
 	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t),
 		ChallengeID: "11111111-1111-4111-8111-111111111111", ImageCode: "ab3k"})
-	if !errors.Is(err, domain.ErrImageCodeMismatch) {
-		t.Fatalf("err = %v, want ErrImageCodeMismatch", err)
+	if !errors.Is(err, domain.ErrImageCodeExpired) || !errors.Is(err, domain.ErrImageCodeMismatch) {
+		t.Fatalf("err = %v, want ErrImageCodeExpired, a kind of ErrImageCodeMismatch", err)
 	}
 }
 
@@ -203,15 +205,70 @@ func TestRequestSMSCode_ClientOverItsLimitKeepsItsCaptcha(t *testing.T) {
 	}
 }
 
-func TestRequestSMSCode_GlobalBudgetStopsSendingAfterTheCaptcha(t *testing.T) {
+func TestRequestSMSCode_GlobalBudgetRefusalKeepsThePhonesLiveCode(t *testing.T) {
 	r := newRequestRig(t, "123456", msgID)
+	phone := testPhone(t)
+	// A code sent 61 s ago: still valid, its resend interval over.
+	live := r.digester.Digest(phone, "654321")
+	r.codes.m[phone.E164()] = &storedCode{code: domain.NewCode{Digest: live}}
 	r.limiter.refuse = "sms:global"
-	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: phone, ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
 	if !errors.As(err, new(*domain.ThrottledError)) {
 		t.Fatalf("err = %v, want ThrottledError", err)
 	}
-	if len(r.outbox.sent) != 0 || r.codes.withdrawn != 1 || r.codes.throttled["+8613800138000"] {
-		t.Error("a code over the global budget was sent or still holds the phone's slot")
+	if len(r.outbox.sent) != 0 || r.codes.issued != 0 || r.codes.throttled[phone.E164()] {
+		t.Error("a request over the global budget issued or sent a code, or took the phone's slot")
+	}
+	if c := r.codes.m[phone.E164()]; c == nil || string(c.code.Digest) != string(live) {
+		t.Error("a request over the global budget replaced the phone's live code")
+	}
+	if _, ok := r.challenges.m[testUUID]; ok {
+		t.Error("the captcha was not spent: a refused budget must not let its answer be replayed")
+	}
+}
+
+func TestRequestSMSCode_PhoneInItsIntervalKeepsTheCaptcha(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	r.codes.throttled["+8613800138000"] = true
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError", err)
+	}
+	if _, ok := r.challenges.m[testUUID]; !ok {
+		t.Fatal("a request refused for the phone's interval spent the captcha")
+	}
+	// The same answer still works once the phone may be sent a code again.
+	delete(r.codes.throttled, "+8613800138000")
+	if err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"}); err != nil {
+		t.Fatalf("the kept captcha did not work: %v", err)
+	}
+}
+
+func TestRequestSMSCode_SlotClaimedAfterTheCheckIsStillRefusedAtIssue(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	r.codes.claimedMeanwhile["+8613800138000"] = true
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k"})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError from the atomic claim", err)
+	}
+	if len(r.outbox.sent) != 0 || r.codes.issued != 0 {
+		t.Error("a request that lost the claim sent a code")
+	}
+	if _, ok := r.challenges.m[testUUID]; ok {
+		t.Error("a request that reached the claim kept its captcha")
+	}
+}
+
+func TestRequestSMSCode_AnswerCaseIsIgnoredOnBothSides(t *testing.T) {
+	// The seed's application stores answers as drawn, in upper case.
+	for _, typed := range []string{"abcd", "ABCD", "AbCd"} {
+		t.Run(typed, func(t *testing.T) {
+			r := newRequestRig(t, "123456", msgID)
+			r.challenges.m[testUUID] = savedChallenge{answer: "ABCD", ttl: time.Minute}
+			if err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: typed}); err != nil {
+				t.Fatalf("typed %q for a stored ABCD: %v", typed, err)
+			}
+		})
 	}
 }
 

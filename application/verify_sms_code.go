@@ -46,7 +46,7 @@ func (uc *VerifySMSCode) Handle(ctx context.Context, in VerifySMSCodeInput) erro
 		return domain.ErrInvalidPhone
 	}
 	if in.Code == "" {
-		return &domain.InvalidInputError{Field: "sms_code", Reason: "is required"}
+		return &domain.InvalidInputError{Field: "sms_code", Reason: domain.ReasonRequired}
 	}
 	if err := domain.TakeVerify(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
 		return fmt.Errorf("verify sms code: %w", err)

@@ -12,6 +12,11 @@ var (
 	// ErrImageCodeMismatch covers a wrong, expired or already used captcha
 	// answer: telling these apart would help an attacker, not a user.
 	ErrImageCodeMismatch = errors.New("image code is wrong or no longer valid")
+	// ErrImageCodeExpired is the ErrImageCodeMismatch of a captcha that was
+	// never issued, has expired or was already used. The seed tells it apart
+	// from a wrong answer so the user knows to fetch a new image; either way
+	// the attempt is spent, so the difference gives a guesser nothing.
+	ErrImageCodeExpired = fmt.Errorf("%w: expired or already used", ErrImageCodeMismatch)
 	// ErrSMSCodeMismatch covers a wrong, expired, used or burned SMS code for
 	// the same reason.
 	ErrSMSCodeMismatch = errors.New("sms code is wrong or no longer valid")
@@ -30,6 +35,9 @@ var (
 	// capacity or shutting down; the request may succeed later.
 	ErrOutboxFull = errors.New("sms outbox unavailable")
 )
+
+// ReasonRequired is the InvalidInputError reason of a missing parameter.
+const ReasonRequired = "is required"
 
 // InvalidInputError reports a missing or malformed client parameter.
 type InvalidInputError struct {

@@ -35,6 +35,12 @@ type CodeStore interface {
 	// is taken or a quota is full it stores nothing and returns a
 	// *ThrottledError.
 	IssueCode(ctx context.Context, phone PhoneNumber, code NewCode) error
+	// CheckIssue tells, changing nothing, whether IssueCode would refuse the
+	// phone now: a *ThrottledError while its resend slot is taken or one of
+	// quotas is full, nil otherwise. It lets a caller refuse early, before it
+	// spends anything of the client's; nil promises nothing, since IssueCode
+	// decides again, atomically.
+	CheckIssue(ctx context.Context, phone PhoneNumber, quotas []Quota) error
 	// AttemptCode counts one verification attempt before any comparison and
 	// returns the stored digest. Once more than maxAttempts attempts were made
 	// the code is deleted. ErrCodeNotFound when there is no live code.

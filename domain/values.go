@@ -11,6 +11,9 @@ type ChallengeID string
 // ParseChallengeID accepts a 36-character RFC 4122 UUID in any letter case and
 // returns it lower-cased, so that "ABC…" and "abc…" name the same challenge.
 func ParseChallengeID(raw string) (ChallengeID, error) {
+	if raw == "" {
+		return "", &InvalidInputError{Field: "uuid", Reason: ReasonRequired}
+	}
 	if len(raw) != 36 {
 		return "", &InvalidInputError{Field: "uuid", Reason: "must be a 36-character UUID"}
 	}
@@ -51,7 +54,7 @@ const MaxImageCodeLength = 16
 func ParseImageCode(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", &InvalidInputError{Field: "image_code", Reason: "is required"}
+		return "", &InvalidInputError{Field: "image_code", Reason: ReasonRequired}
 	}
 	if len(raw) > MaxImageCodeLength {
 		return "", &InvalidInputError{Field: "image_code", Reason: "is too long"}
@@ -69,7 +72,7 @@ type SMSCode string
 func ParseSMSCode(raw string) (SMSCode, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", &InvalidInputError{Field: "sms_code", Reason: "is required"}
+		return "", &InvalidInputError{Field: "sms_code", Reason: ReasonRequired}
 	}
 	if len(raw) != SMSCodeLength {
 		return "", &InvalidInputError{Field: "sms_code", Reason: "must be 6 digits"}

@@ -140,7 +140,7 @@ func TestBrowser_RegistrationPageWholeFlow(t *testing.T) {
 	b.doubleClick("send-sms")
 	fourth := b.waitCaptcha(third)
 	b.waitFor("the image code error",
-		byID("image-code-msg")+`.textContent.includes('wrong') && `+byID("image-code")+`.getAttribute('aria-invalid') === 'true' && `+
+		byID("image-code-msg")+`.textContent.includes('Incorrectly entered') && `+byID("image-code")+`.getAttribute('aria-invalid') === 'true' && `+
 			byID("image-code")+`.value === '' && document.activeElement.id === 'image-code' && `+byID("sms-code-msg")+`.textContent === ''`)
 	if n := b.watch.count(smsRequest) - before; n != 1 {
 		t.Errorf("a double click sent %d SMS requests, want 1", n)
@@ -194,7 +194,7 @@ func TestBrowser_RegistrationPageWholeFlow(t *testing.T) {
 	}
 	b.do("type a wrong SMS code and press Enter", chromedp.SendKeys(chromedp.ID("sms-code"), wrongCode), chromedp.KeyEvent(kb.Enter))
 	b.waitFor("the SMS code error",
-		byID("sms-code-msg")+`.textContent.includes('wrong') && `+byID("sms-code")+`.getAttribute('aria-invalid') === 'true' && `+
+		byID("sms-code-msg")+`.textContent.includes('Incorrectly entered') && `+byID("sms-code")+`.getAttribute('aria-invalid') === 'true' && `+
 			`document.activeElement.id === 'sms-code' && `+byID("result")+`.textContent === ''`)
 	b.retype("sms-code", code)
 	b.waitFor("the Verify button enabled", `!`+verify+`.disabled`)

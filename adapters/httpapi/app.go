@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -43,6 +44,9 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For is believed when
 	// finding the client address for abuse limits. Empty trusts no one.
 	TrustedProxies []netip.Prefix
+	// Language answers requests whose Accept-Language names no language
+	// verifyd speaks; zero means English.
+	Language domain.Language
 }
 
 // DefaultConfig returns the limits used when a field is left zero.
@@ -104,6 +108,7 @@ type Server struct {
 	cfg    Config
 	deps   Deps
 	logger *slog.Logger
+	msgs   *Messages
 }
 
 // NewServer refuses missing dependencies.
@@ -117,17 +122,23 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		logger = slog.Default()
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, deps: deps, logger: logger}
+	msgs, err := NewMessages(cfg.Language)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, deps: deps, logger: logger, msgs: msgs}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "verifyd",
 		DisableStartupMessage: true,
-		ErrorHandler:          errorHandler(logger),
+		ErrorHandler:          s.errorHandler,
 		BodyLimit:             cfg.BodyLimit,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
 		ReadBufferSize:        8 << 10,
-		UnescapePath:          true,
+		// Off: Fiber would decode the path as a query string, "+" becoming a
+		// space. Path parameters are decoded with path rules by param.
+		UnescapePath: false,
 		// Multipart bodies are parsed only by the handlers that read form
 		// fields, and a malformed one then reads as missing fields (4003).
 		DisablePreParseMultipartForm: true,
@@ -204,22 +215,37 @@ func (s *Server) deadline(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func ok(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(Answer{Code: CodeOK, ErrMsg: "OK"})
+// Messages is the catalogue the server answers with, for handlers added
+// beside the seed's routes.
+func (s *Server) Messages() *Messages { return s.msgs }
+
+// lang is the language the request is answered in.
+func (s *Server) lang(c *fiber.Ctx) domain.Language {
+	return s.msgs.Match(c.Get(fiber.HeaderAcceptLanguage))
 }
 
-func (s *Server) healthz(c *fiber.Ctx) error { return ok(c) }
+// ok answers success with the text of key in the request's language.
+func (s *Server) ok(c *fiber.Ctx, key MessageKey) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Vary(fiber.HeaderAcceptLanguage)
+	return c.JSON(Answer{Code: CodeOK, ErrMsg: s.msgs.Text(key, s.lang(c))})
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error { return s.ok(c, MsgOK) }
 
 func (s *Server) readyz(c *fiber.Ctx) error {
 	if err := s.deps.Ready(c.UserContext()); err != nil {
 		return fmt.Errorf("readiness: %w: %w", domain.ErrStoreUnavailable, err)
 	}
-	return ok(c)
+	return s.ok(c, MsgOK)
 }
 
 func (s *Server) imageCode(c *fiber.Ctx) error {
-	id, err := domain.ParseChallengeID(param(c, "uuid"))
+	raw, err := param(c, "uuid")
+	if err != nil {
+		return err
+	}
+	id, err := domain.ParseChallengeID(raw)
 	if err != nil {
 		return err
 	}
@@ -236,7 +262,11 @@ func (s *Server) imageCode(c *fiber.Ctx) error {
 }
 
 func (s *Server) phone(c *fiber.Ctx) (domain.PhoneNumber, error) {
-	return s.deps.Phones.ParsePhone(param(c, "mobile"))
+	raw, err := param(c, "mobile")
+	if err != nil {
+		return domain.PhoneNumber{}, domain.ErrInvalidPhone
+	}
+	return s.deps.Phones.ParsePhone(raw)
 }
 
 func (s *Server) requestSMSCode(c *fiber.Ctx) error {
@@ -261,11 +291,12 @@ func (s *Server) requestSMSCode(c *fiber.Ctx) error {
 		ChallengeID: id,
 		ImageCode:   imageCode,
 		ClientIP:    s.client(c),
+		Lang:        s.lang(c),
 	})
 	if err != nil {
 		return err
 	}
-	return ok(c)
+	return s.ok(c, MsgSMSSent)
 }
 
 func (s *Server) verifySMSCode(c *fiber.Ctx) error {
@@ -286,10 +317,18 @@ func (s *Server) verifySMSCode(c *fiber.Ctx) error {
 	}); err != nil {
 		return err
 	}
-	return ok(c)
+	return s.ok(c, MsgSMSVerified)
 }
 
-// param copies a path parameter: Fiber's points into request memory that is
-// reused after the handler returns, and values here end up as map keys in
-// the memory store.
-func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }
+// param decodes a path parameter with path rules: "%2B" and a literal "+"
+// are both "+" (a query-string decoder would make the latter a space, and
+// the number another phone). The result is a new string: Fiber's points into
+// request memory that is reused after the handler returns, and values here
+// end up as map keys in the memory store.
+func param(c *fiber.Ctx, name string) (string, error) {
+	v, err := url.PathUnescape(c.Params(name))
+	if err != nil {
+		return "", &domain.InvalidInputError{Field: name, Reason: "is not a valid path segment"}
+	}
+	return strings.Clone(v), nil
+}

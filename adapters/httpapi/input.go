@@ -11,8 +11,9 @@ import (
 )
 
 // fields reads named string fields from the query string (GET) or from a
-// JSON or form body (POST). Values are copied: Fiber reuses request memory
-// once the handler returns.
+// JSON or form body (POST), never both: fasthttp's FormValue would let a
+// query string override a POST's body. Values are copied: Fiber reuses
+// request memory once the handler returns.
 func fields(c *fiber.Ctx, names ...string) (map[string]string, error) {
 	out := make(map[string]string, len(names))
 	if c.Method() != http.MethodPost {
@@ -39,9 +40,21 @@ func fields(c *fiber.Ctx, names ...string) (map[string]string, error) {
 			}
 			out[n] = s
 		}
-	case fiber.MIMEApplicationForm, fiber.MIMEMultipartForm:
+	case fiber.MIMEApplicationForm:
+		args := c.Request().PostArgs()
 		for _, n := range names {
-			out[n] = strings.Clone(c.FormValue(n))
+			out[n] = string(args.Peek(n))
+		}
+	case fiber.MIMEMultipartForm:
+		// A malformed multipart body reads as missing fields (4003).
+		form, err := c.MultipartForm()
+		if err != nil {
+			return out, nil
+		}
+		for _, n := range names {
+			if v := form.Value[n]; len(v) > 0 {
+				out[n] = strings.Clone(v[0])
+			}
 		}
 	case "":
 		if len(c.Body()) > 0 {

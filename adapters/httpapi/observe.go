@@ -98,7 +98,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 
 func record(r Recorder, route, method string, status int, took time.Duration, err error) {
 	r.ObserveRequest(route, method, status, took)
-	if status == http.StatusTooManyRequests {
+	// The seed's routes answer refusals with 200: outcomes come from err.
+	throttled := errors.As(err, new(*domain.ThrottledError))
+	if throttled {
 		r.Throttled(route)
 	}
 	if errors.Is(err, domain.ErrStoreUnavailable) || errors.Is(err, domain.ErrOutboxFull) || errors.Is(err, context.DeadlineExceeded) {
@@ -106,25 +108,25 @@ func record(r Recorder, route, method string, status int, took time.Duration, er
 	}
 	switch route {
 	case routeImage:
-		if status == http.StatusOK {
+		if err == nil && status == http.StatusOK {
 			r.CaptchaIssued()
 		}
 	case routeSMS:
-		if status == http.StatusOK {
+		if err == nil && status == http.StatusOK {
 			r.SMSRequested()
 		}
 	case routeVerify:
-		r.Verification(verificationOutcome(status, err))
+		r.Verification(verificationOutcome(status, err, throttled))
 	}
 }
 
-func verificationOutcome(status int, err error) string {
+func verificationOutcome(status int, err error, throttled bool) string {
 	switch {
-	case status == http.StatusOK:
+	case err == nil && status == http.StatusOK:
 		return "success"
 	case errors.Is(err, domain.ErrSMSCodeMismatch):
 		return "mismatch"
-	case status == http.StatusTooManyRequests:
+	case throttled:
 		return "throttled"
 	case status < 500:
 		return "invalid"

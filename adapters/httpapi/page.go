@@ -39,6 +39,7 @@ type pageData struct {
 	CodeLength     int
 	ResendSeconds  int
 	LogSenderLine  string
+	L              localPage
 }
 
 // staticFile is one embedded file with the headers it is served with.
@@ -81,33 +82,47 @@ var staticFiles = func() map[string]staticFile {
 }()
 
 // pageRoutes serves the registration page at / and its files under
-// /static/. The page is rendered here, once: it depends on the
-// configuration only.
+// /static/. The page is rendered here, once per language: it depends on the
+// configuration and the request's language only.
 func (s *Server) pageRoutes() {
 	policy := domain.DefaultPolicy()
-	var buf bytes.Buffer
-	err := pageTemplate.Execute(&buf, pageData{
-		DevelopmentSMS: s.cfg.DevelopmentSMS,
-		DefaultRegion:  strings.ToUpper(s.cfg.DefaultRegion),
-		CaptchaLength:  policy.CaptchaLength,
-		CodeLength:     domain.SMSCodeLength,
-		ResendSeconds:  int(policy.ResendInterval.Seconds()),
-		LogSenderLine:  logSenderLine,
-	})
-	page := buf.Bytes()
+	pages := make(map[domain.Language][]byte, len(Languages()))
+	var err error
+	for _, lang := range Languages() {
+		var l localPage
+		l, err = newLocalPage(lang, policy.CaptchaLength, domain.SMSCodeLength)
+		if err != nil {
+			break
+		}
+		var buf bytes.Buffer
+		err = pageTemplate.Execute(&buf, pageData{
+			DevelopmentSMS: s.cfg.DevelopmentSMS,
+			DefaultRegion:  strings.ToUpper(s.cfg.DefaultRegion),
+			CaptchaLength:  policy.CaptchaLength,
+			CodeLength:     domain.SMSCodeLength,
+			ResendSeconds:  int(policy.ResendInterval.Seconds()),
+			LogSenderLine:  logSenderLine,
+			L:              l,
+		})
+		if err != nil {
+			break
+		}
+		pages[lang] = buf.Bytes()
+	}
 	if err != nil {
 		// Cannot happen with the embedded template and these types; if it
 		// does, the page answers 500 and the API keeps working.
 		s.logger.Error("render registration page", "err", err)
-		page = nil
+		pages = nil
 	}
 	s.app.Get("/", func(c *fiber.Ctx) error {
-		if page == nil {
+		if pages == nil {
 			return fmt.Errorf("registration page: %w", err)
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Send(page)
+		c.Vary(fiber.HeaderAcceptLanguage)
+		return c.Send(pages[s.lang(c)])
 	})
 	s.app.Get("/static/:name", serveStatic)
 }

@@ -186,3 +186,22 @@ func TestPage_UnknownStaticPathIsA404Answer(t *testing.T) {
 		want(t, r.get(path), http.StatusNotFound, httpapi.CodeParamError)
 	}
 }
+
+func TestPage_SpeaksTheRequestsLanguage(t *testing.T) {
+	r := pageRig(t, httpapi.Config{})
+	for al, want := range map[string][]string{
+		"":               {`<html lang="en">`, `<h1>Create your account</h1>`, `Get SMS code`, `data-texts="{`},
+		"zh-CN,zh;q=0.9": {`<html lang="zh-Hans">`, `<h1>注册账号</h1>`, `获取短信验证码`, `重新发送`},
+	} {
+		res := r.do(inLanguage(httptest.NewRequest(http.MethodGet, "/", nil), al))
+		body := string(res.body)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("Accept-Language %q: page lacks %s", al, w)
+			}
+		}
+		if !strings.Contains(res.header.Get("Vary"), "Accept-Language") {
+			t.Errorf("Accept-Language %q: no Vary: Accept-Language", al)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -30,77 +29,140 @@ type Answer struct {
 	ErrMsg string `json:"errmsg"`
 }
 
-// failure is how one kind of error is answered.
-type failure struct {
-	status int
-	code   string
-	msg    string
+// Outcome is how one kind of error is answered: the HTTP status a REST API
+// gives it, the seed's RETCODE and the text shown to the user.
+type Outcome struct {
+	// Status is the real HTTP status: what /api/v1 answers. The seed's
+	// routes answer SeedStatus instead.
+	Status  int
+	Code    string
+	Message MessageKey
+	// Field is the parameter a MsgInvalidParam names.
+	Field string
+	// Protocol marks refusals of HTTP itself (unknown route, method, size,
+	// media type, timeout), which keep their status on every route.
+	Protocol bool
+	// Known is false for an error the table does not know: it is logged and
+	// answered 500 without its details.
+	Known bool
 }
 
-// failureFor is the one place where errors become HTTP answers. Wrong, expired
-// and used codes share one answer on purpose: the difference would only help
-// someone guessing.
-func failureFor(err error) (failure, bool) {
+// OutcomeOf is the one place where errors become answers. Wrong, expired,
+// used and burned SMS codes share one answer on purpose: the difference would
+// only help someone guessing. A spent or expired captcha is told apart from a
+// wrong answer, as the seed does: either way the attempt is spent.
+func OutcomeOf(err error) Outcome {
 	var invalid *domain.InvalidInputError
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &invalid):
-		return failure{http.StatusBadRequest, CodeParamError, invalid.Error()}, true
+		if invalid.Reason == domain.ReasonRequired {
+			return Outcome{Status: http.StatusBadRequest, Code: CodeParamError, Message: MsgMissingParams, Known: true}
+		}
+		return Outcome{Status: http.StatusBadRequest, Code: CodeParamError, Message: MsgInvalidParam, Field: invalid.Field, Known: true}
 	case errors.Is(err, domain.ErrInvalidPhone):
-		return failure{http.StatusBadRequest, CodeMobileError, "Invalid mobile number"}, true
+		return Outcome{Status: http.StatusBadRequest, Code: CodeMobileError, Message: MsgInvalidMobile, Known: true}
+	case errors.Is(err, domain.ErrImageCodeExpired):
+		return Outcome{Status: http.StatusBadRequest, Code: CodeImageCodeError, Message: MsgImageCodeExpired, Known: true}
 	case errors.Is(err, domain.ErrImageCodeMismatch):
-		return failure{http.StatusBadRequest, CodeImageCodeError, "Image code is wrong or has expired"}, true
+		return Outcome{Status: http.StatusBadRequest, Code: CodeImageCodeError, Message: MsgImageCodeWrong, Known: true}
 	case errors.Is(err, domain.ErrSMSCodeMismatch):
-		return failure{http.StatusBadRequest, CodeSMSCodeError, "SMS code is wrong or has expired"}, true
+		return Outcome{Status: http.StatusBadRequest, Code: CodeSMSCodeError, Message: MsgSMSCodeWrong, Known: true}
 	case errors.As(err, new(*domain.ThrottledError)):
-		return failure{http.StatusTooManyRequests, CodeThrottled, "Too many requests, please retry later"}, true
+		return Outcome{Status: http.StatusTooManyRequests, Code: CodeThrottled, Message: MsgTooManyRequests, Known: true}
 	case errors.Is(err, domain.ErrStoreUnavailable), errors.Is(err, domain.ErrOutboxFull),
 		errors.Is(err, context.DeadlineExceeded):
-		return failure{http.StatusServiceUnavailable, CodeServiceUnavailable, "Service temporarily unavailable, please retry later"}, true
+		return Outcome{Status: http.StatusServiceUnavailable, Code: CodeServiceUnavailable, Message: MsgServiceUnavailable, Known: true}
 	case errors.As(err, &fe):
-		return fiberFailure(fe), true
+		return fiberOutcome(fe)
 	}
-	return failure{http.StatusInternalServerError, CodeServiceUnavailable, "Internal error"}, false
+	return Outcome{Status: http.StatusInternalServerError, Code: CodeServiceUnavailable, Message: MsgInternalError}
 }
 
-func fiberFailure(fe *fiber.Error) failure {
+// SeedStatus is the status the seed's routes answer with: 200 for every
+// business outcome, because the seed's page (axios) shows errmsg only from
+// a 2xx answer; outages and refusals of HTTP itself keep theirs, as Django's
+// would.
+func (o Outcome) SeedStatus() int {
+	if o.Protocol || o.Status >= 500 {
+		return o.Status
+	}
+	return http.StatusOK
+}
+
+// on refines an outcome for the route that answers it: a refusal of an SMS
+// request says so in the seed's words.
+func (o Outcome) on(route string) Outcome {
+	if o.Code == CodeThrottled && route == routeSMS {
+		o.Message = MsgSMSTooFrequent
+	}
+	return o
+}
+
+func fiberOutcome(fe *fiber.Error) Outcome {
+	o := Outcome{Status: fe.Code, Code: CodeParamError, Protocol: true, Known: true}
 	switch fe.Code {
 	case http.StatusNotFound:
-		return failure{fe.Code, CodeParamError, "Not found"}
+		o.Message = MsgNotFound
 	case http.StatusMethodNotAllowed:
-		return failure{fe.Code, CodeParamError, "Method not allowed"}
+		o.Message = MsgMethodNotAllowed
 	case http.StatusRequestEntityTooLarge:
-		return failure{fe.Code, CodeParamError, "Request body too large"}
+		o.Message = MsgBodyTooLarge
 	case http.StatusRequestHeaderFieldsTooLarge, http.StatusRequestURITooLong:
-		return failure{fe.Code, CodeParamError, "Request too large"}
+		o.Message = MsgRequestTooLarge
 	case http.StatusUnsupportedMediaType:
-		return failure{fe.Code, CodeParamError, "Body must be JSON or a form"}
+		o.Message = MsgUnsupportedBody
 	case http.StatusRequestTimeout:
-		return failure{fe.Code, CodeParamError, "Request timeout"}
+		o.Message = MsgRequestTimeout
+	default:
+		if fe.Code >= 400 && fe.Code < 500 {
+			o.Message = MsgBadRequest
+			return o
+		}
+		return Outcome{Status: http.StatusServiceUnavailable, Code: CodeServiceUnavailable, Message: MsgServiceUnavailable, Known: true}
 	}
-	if fe.Code >= 400 && fe.Code < 500 {
-		return failure{fe.Code, CodeParamError, http.StatusText(fe.Code)}
+	return o
+}
+
+// Text is the outcome's message in lang, naming its field if it has one.
+func (o Outcome) Text(m *Messages, lang domain.Language) string {
+	if o.Message == MsgInvalidParam {
+		return m.Format(o.Message, lang, o.Field)
 	}
-	return failure{http.StatusServiceUnavailable, CodeServiceUnavailable, "Service temporarily unavailable, please retry later"}
+	return m.Text(o.Message, lang)
+}
+
+// isSeedRoute tells the routes kept from the seed, which answer SeedStatus.
+func isSeedRoute(route string) bool {
+	return route == routeImage || route == routeSMS || route == routeVerify
 }
 
 // errorHandler answers every error returned by a handler or by Fiber itself.
-func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		f, known := failureFor(err)
-		if !known {
-			// Logged once here, answered without internals.
-			logger.ErrorContext(c.UserContext(), "unhandled error", "request_id", RequestID(c.UserContext()), "route", routeOf(c), "err", err)
-		} else if f.status == http.StatusServiceUnavailable {
-			logger.WarnContext(c.UserContext(), "dependency unavailable", "request_id", RequestID(c.UserContext()), "route", routeOf(c), "err", err)
-		}
-		var te *domain.ThrottledError
-		if errors.As(err, &te) {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds(te)))
-		}
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Status(f.status).JSON(Answer{Code: f.code, ErrMsg: f.msg})
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	route := routeOf(c)
+	o := OutcomeOf(err).on(route)
+	if !o.Known {
+		// Logged once here, answered without internals.
+		s.logger.ErrorContext(c.UserContext(), "unhandled error", "request_id", RequestID(c.UserContext()), "route", route, "err", err)
+	} else if o.Status == http.StatusServiceUnavailable {
+		s.logger.WarnContext(c.UserContext(), "dependency unavailable", "request_id", RequestID(c.UserContext()), "route", route, "err", err)
 	}
+	var te *domain.ThrottledError
+	if errors.As(err, &te) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds(te)))
+	}
+	status := o.Status
+	if isSeedRoute(route) {
+		status = o.SeedStatus()
+	}
+	lang := s.lang(c)
+	if route == routeImage && o.Code == CodeThrottled {
+		// An <img> cannot show JSON: the page gets a picture of the refusal.
+		return s.refusalImage(c, lang, o.Message)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Vary(fiber.HeaderAcceptLanguage)
+	return c.Status(status).JSON(Answer{Code: o.Code, ErrMsg: o.Text(s.msgs, lang)})
 }
 
 // retryAfterSeconds rounds up: "Retry-After: 0" would invite an immediate,

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("race", func(t *testing.T) { runRace(t, newStore) })
 	t.Run("quota", func(t *testing.T) { runQuotas(t, newStore) })
 	t.Run("withdraw", func(t *testing.T) { runWithdraw(t, newStore) })
+	t.Run("check", func(t *testing.T) { runCheckIssue(t, newStore) })
 }
 
 func runChallenge(t *testing.T, newStore func(t *testing.T) Store) {

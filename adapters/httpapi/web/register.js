@@ -37,6 +37,17 @@
 	};
 	const requestTimeoutMs = 15000;
 
+	// The page's texts, in the language the server chose for this page; t
+	// fills in {placeholders} from vars.
+	const texts = (() => {
+		try {
+			return JSON.parse(root.dataset.texts || '{}');
+		} catch {
+			return {};
+		}
+	})();
+	const t = (key, vars) => (texts[key] || key).replace(/\{(\w+)\}/g, (m, k) => (vars && k in vars ? String(vars[k]) : m));
+
 	// Mobile numbering plans of common regions: country calling code, the
 	// national significant number of a mobile, whether a trunk "0" may lead
 	// the national form, and an example. The server (libphonenumber) has the
@@ -63,20 +74,20 @@
 	// mobileProblem returns why a number cannot be right, or '' when it may be.
 	function mobileProblem(raw) {
 		const v = compactMobile(raw);
-		if (v === '') return 'Enter your mobile number.';
+		if (v === '') return t('enterMobile');
 		if (v.startsWith('+')) {
 			const digits = v.slice(1);
-			if (!/^[1-9]\d{6,14}$/.test(digits)) return 'An international number is + and 7 to 15 digits.';
+			if (!/^[1-9]\d{6,14}$/.test(digits)) return t('intlFormat');
 			// Calling codes are prefix-free: at most one plan's code leads.
 			const p = Object.values(plans).find((q) => digits.startsWith(q.cc));
-			if (p && !p.mobile.test(digits.slice(p.cc.length))) return 'This is not a valid mobile number for +' + p.cc + '.';
+			if (p && !p.mobile.test(digits.slice(p.cc.length))) return t('notMobileFor', { cc: p.cc });
 			return '';
 		}
-		if (!/^\d+$/.test(v)) return 'Use digits only, or international format starting with +.';
-		if (!plan) return /^\d{6,15}$/.test(v) ? '' : 'Enter a complete mobile number.';
+		if (!/^\d+$/.test(v)) return t('digitsOnly');
+		if (!plan) return /^\d{6,15}$/.test(v) ? '' : t('incomplete');
 		const national = plan.trunk && v.startsWith('0') ? v.slice(1) : v;
 		if (plan.mobile.test(national)) return '';
-		return 'Enter a valid mobile number, such as ' + plan.example + '.';
+		return t('validSuchAs', { example: plan.example });
 	}
 
 	const state = {
@@ -139,7 +150,7 @@
 
 	// duration says how long a wait is: "45 s", or "3 min" past a minute
 	// (an address-wide limit can last an hour).
-	const duration = (seconds) => (seconds > 60 ? Math.ceil(seconds / 60) + ' min' : seconds + ' s');
+	const duration = (seconds) => (seconds > 60 ? t('minutes', { n: Math.ceil(seconds / 60) }) : t('seconds', { n: seconds }));
 
 	function countdownLeft() {
 		if (!state.countdownEnd || state.countdownFor !== mobileValue()) return 0;
@@ -173,13 +184,13 @@
 
 		el.sendSMS.disabled = state.requesting || left > 0 || !mobileOK || !imageOK;
 		el.sendSMS.setAttribute('aria-busy', String(state.requesting));
-		if (state.requesting) el.sendSMS.textContent = 'Sending…';
-		else if (left > 0) el.sendSMS.textContent = 'Resend in ' + duration(left);
-		else el.sendSMS.textContent = state.sentOnce ? 'Resend code' : 'Get SMS code';
+		if (state.requesting) el.sendSMS.textContent = t('sending');
+		else if (left > 0) el.sendSMS.textContent = t('resendIn', { t: duration(left) });
+		else el.sendSMS.textContent = state.sentOnce ? t('resend') : t('getSMS');
 
 		el.verify.disabled = state.verifying || !mobileOK || !smsCodeComplete();
 		el.verify.setAttribute('aria-busy', String(state.verifying));
-		el.verify.textContent = state.verifying ? 'Verifying…' : 'Verify';
+		el.verify.textContent = state.verifying ? t('verifying') : t('verify');
 	}
 
 	// checkMobile marks the number valid as soon as it is, and says what is
@@ -214,7 +225,7 @@
 				signal: typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(requestTimeoutMs) : undefined,
 			});
 		} catch {
-			return { code: 'network', errmsg: 'Could not reach the server. Check your connection and try again.' };
+			return { code: 'network', errmsg: t('network') };
 		}
 		let answer = null;
 		try {
@@ -223,10 +234,10 @@
 			// Not JSON: handled below.
 		}
 		if (!answer || typeof answer.code !== 'string') {
-			return { code: 'http', errmsg: 'Unexpected answer from the server (HTTP ' + res.status + '). Try again.' };
+			return { code: 'http', errmsg: t('unexpected', { status: res.status }) };
 		}
 		const retryAfter = Number.parseInt(res.headers.get('Retry-After') || '', 10);
-		return { code: answer.code, errmsg: answer.errmsg || 'Something went wrong.', retryAfter };
+		return { code: answer.code, errmsg: answer.errmsg || t('wentWrong'), retryAfter };
 	}
 
 	const mobilePath = () => encodeURIComponent(mobileValue());
@@ -243,8 +254,9 @@
 		const a = await api('/sms_codes/' + mobilePath() + '/', { uuid: state.uuid, image_code: imageCodeValue() });
 
 		state.requesting = false;
-		// verifyd spends the captcha on every request, right, wrong or
-		// throttled, so each answer needs a new image and a new answer.
+		// A captcha that was checked is spent, right or wrong, and the
+		// page cannot tell which refusals came before the check, so each
+		// answer gets a new image and a new answer.
 		loadCaptcha();
 		el.imageCode.value = '';
 
@@ -252,26 +264,24 @@
 		case '0':
 			state.sentOnce = true;
 			startCountdown(config.resendSeconds);
-			setMsg(el.smsCodeMsg, config.developmentSMS
-				? 'Code sent. Development mode: find it in the verifyd process log.'
-				: 'Code sent. It can take a minute to arrive.', 'info');
+			setMsg(el.smsCodeMsg, config.developmentSMS ? t('sentDev') : t('sent'), 'info');
 			el.smsCode.focus();
 			break;
 		case '4001':
 			setInvalid(el.imageCode, true);
-			setMsg(el.imageCodeMsg, a.errmsg + '. Type the characters of the new image.');
+			setMsg(el.imageCodeMsg, t('typeNewImage', { msg: a.errmsg }));
 			el.imageCode.focus();
 			break;
 		case '4002': {
 			const wait = Number.isFinite(a.retryAfter) && a.retryAfter > 0 ? a.retryAfter : config.resendSeconds;
 			startCountdown(wait);
-			setMsg(el.smsCodeMsg, a.errmsg + '. You can ask for a new code in ' + duration(wait) + '.');
+			setMsg(el.smsCodeMsg, t('askNewIn', { msg: a.errmsg, t: duration(wait) }));
 			el.smsCode.focus();
 			break;
 		}
 		case '4007':
 			setInvalid(el.mobile, true);
-			setMsg(el.mobileMsg, a.errmsg + '.');
+			setMsg(el.mobileMsg, t('sentence', { msg: a.errmsg }));
 			el.mobile.focus();
 			break;
 		default:
@@ -296,11 +306,11 @@
 		} else {
 			if (a.code === '4007') {
 				setInvalid(el.mobile, true);
-				setMsg(el.mobileMsg, a.errmsg + '.');
+				setMsg(el.mobileMsg, t('sentence', { msg: a.errmsg }));
 			} else {
 				setInvalid(el.smsCode, a.code === '4008' || a.code === '4003');
 				setMsg(el.smsCodeMsg, a.code === '4008'
-					? a.errmsg + '. Check the code, or ask for a new one.'
+					? t('checkCode', { msg: a.errmsg })
 					: a.errmsg);
 			}
 			// Ready to type the code again over the old one.
@@ -312,12 +322,12 @@
 
 	function showSuccess() {
 		el.result.className = 'result ok';
-		el.result.textContent = 'Mobile number ' + el.mobile.value.trim() + ' is verified.';
+		el.result.textContent = t('verified', { mobile: el.mobile.value.trim() });
 		const again = document.createElement('button');
 		again.type = 'button';
 		again.id = 'start-again';
 		again.className = 'btn btn-quiet';
-		again.textContent = 'Verify another number';
+		again.textContent = t('again');
 		again.addEventListener('click', startAgain);
 		el.result.append(document.createElement('br'), again);
 		el.fields.disabled = true;
@@ -341,8 +351,7 @@
 
 	// Wiring.
 	if (plan) {
-		el.mobileHint.textContent = 'For example ' + plan.example + ', or international format such as +' +
-			plan.cc + ' ' + plan.example.replace(/^0/, '') + '.';
+		el.mobileHint.textContent = t('forExample', { example: plan.example, cc: plan.cc, intl: plan.example.replace(/^0/, '') });
 	}
 
 	el.mobile.addEventListener('input', () => {
@@ -375,7 +384,7 @@
 	el.captcha.addEventListener('load', () => el.captcha.classList.remove('loading'));
 	el.captcha.addEventListener('error', () => {
 		el.captcha.classList.remove('loading');
-		setMsg(el.imageCodeMsg, 'The image could not be loaded. Choose “New image” to try again.');
+		setMsg(el.imageCodeMsg, t('imageLoadFailed'));
 	});
 	el.captcha.addEventListener('click', newCaptchaByUser);
 	el.newCaptcha.addEventListener('click', newCaptchaByUser);

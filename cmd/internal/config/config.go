@@ -40,7 +40,9 @@ type Config struct {
 	SMSProvider   string
 	CodeSecret    []byte
 	DefaultRegion string
-	LogLevel      slog.Level
+	// Language answers requests that state no language verifyd speaks.
+	Language domain.Language
+	LogLevel slog.Level
 	// SMSWorkers and SMSQueueSize size the in-process outbox.
 	SMSWorkers      int
 	SMSQueueSize    int
@@ -71,6 +73,7 @@ func Load(getenv Getenv) (Config, error) {
 		RedisURL:        p.str("VERIFY_REDIS_URL", "redis://127.0.0.1:6379/2"),
 		SMSProvider:     p.oneOf("VERIFY_SMS_PROVIDER", SMSLog, SMSLog, SMSTwilio),
 		DefaultRegion:   strings.ToUpper(p.str("VERIFY_DEFAULT_REGION", "CN")),
+		Language:        p.language("VERIFY_LANGUAGE"),
 		LogLevel:        p.level("VERIFY_LOG_LEVEL"),
 		SMSWorkers:      p.positiveInt("VERIFY_SMS_WORKERS", 4),
 		SMSQueueSize:    p.positiveInt("VERIFY_SMS_QUEUE_SIZE", 1024),

@@ -164,6 +164,7 @@ func ProvideHTTPConfig(cfg config.Config) httpapi.Config {
 	c.ShutdownTimeout = cfg.ShutdownTimeout
 	c.DevelopmentSMS = cfg.SMSProvider == config.SMSLog
 	c.DefaultRegion = cfg.DefaultRegion
+	c.Language = cfg.Language
 	c.TrustedProxies = cfg.TrustedProxies
 	return c
 }
