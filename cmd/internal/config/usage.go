@@ -23,6 +23,7 @@ func Variables() []Variable {
 		{"VERIFY_CODE_SECRET", "per process", "HMAC key for codes, 32+ bytes; required with redis"},
 		{"VERIFY_SMS_PROVIDER", "log", "log (codes in the log: development only) or twilio"},
 		{"VERIFY_DEFAULT_REGION", "CN", "region of national-format numbers"},
+		{"VERIFY_LANGUAGE", "en", "en or zh: answers and page when Accept-Language names neither"},
 		{"VERIFY_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"VERIFY_SMS_WORKERS", "4", "concurrent SMS sends"},
 		{"VERIFY_SMS_QUEUE_SIZE", "1024", "messages the in-process outbox holds"},
