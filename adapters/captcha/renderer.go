@@ -64,7 +64,7 @@ func NewDriver() *base64Captcha.DriverString {
 func NewRenderer() *Renderer {
 	r := &Renderer{driver: NewDriver(), pixelsField: pixelsField()}
 	r.frames.New = func() any {
-		return &frame{quantizer: newQuantizer(Width * Height), indices: make([]byte, Width*Height), png: newPNGWriter()}
+		return &frame{quantizer: newQuantizer(), indices: make([]byte, Width*Height), png: newPNGWriter()}
 	}
 	return r
 }
