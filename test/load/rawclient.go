@@ -92,4 +92,3 @@ func (c *rawClient) close() {
 		c.conn.Close()
 	}
 }
-
