@@ -51,14 +51,16 @@ func TestRenderer_FindsBase64CaptchasPicture(t *testing.T) {
 	}
 }
 
-func nearestInPalette(p color.Palette, c color.NRGBA) color.Color {
-	best, bestDist := p[0], 1<<30
+func sqDistance(a, b color.NRGBA) int {
+	dr, dg, db := int(a.R)-int(b.R), int(a.G)-int(b.G), int(a.B)-int(b.B)
+	return dr*dr + dg*dg + db*db
+}
+
+// nearestDistance is how far c is from the palette colour closest to it.
+func nearestDistance(p color.Palette, c color.NRGBA) int {
+	best := 1 << 30
 	for _, e := range p {
-		q := color.NRGBAModel.Convert(e).(color.NRGBA)
-		dr, dg, db := int(c.R)-int(q.R), int(c.G)-int(q.G), int(c.B)-int(q.B)
-		if d := dr*dr + dg*dg + db*db; d < bestDist {
-			best, bestDist = e, d
-		}
+		best = min(best, sqDistance(c, color.NRGBAModel.Convert(e).(color.NRGBA)))
 	}
 	return best
 }
@@ -91,7 +93,7 @@ func TestRenderer_PixelsAreTheDrawnColoursNearestPaletteEntry(t *testing.T) {
 			for x := range Width {
 				want := drawn.NRGBAAt(x, y)
 				gotC := color.NRGBAModel.Convert(got.At(x, y)).(color.NRGBA)
-				if gotC != color.NRGBAModel.Convert(nearestInPalette(got.Palette, want)) {
+				if sqDistance(gotC, want) != nearestDistance(got.Palette, want) {
 					t.Fatalf("pixel (%d,%d) drawn %v shows %v, not its nearest palette colour", x, y, want, gotC)
 				}
 				if gotC == want {
