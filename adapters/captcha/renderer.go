@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"reflect"
+	"runtime"
 	"sync"
 
 	"github.com/google/wire"
@@ -34,6 +35,12 @@ type Renderer struct {
 	// when this version of base64Captcha keeps it elsewhere.
 	pixelsField int
 	frames      sync.Pool // of *frame
+	// turns holds one token per core: rendering is pure CPU work, so more
+	// renders at once only interleave, each finishing later, with more of
+	// base64Captcha's drawing memory alive at a time. Waiters take turns
+	// first come, first served, which keeps the slowest render close to
+	// the typical one.
+	turns chan struct{}
 }
 
 // frame holds one render's scratch memory, reused across renders; a frame
@@ -62,7 +69,7 @@ func NewDriver() *base64Captcha.DriverString {
 
 // NewRenderer returns a renderer for 240x80 paletted PNG images.
 func NewRenderer() *Renderer {
-	r := &Renderer{driver: NewDriver(), pixelsField: pixelsField()}
+	r := &Renderer{driver: NewDriver(), pixelsField: pixelsField(), turns: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	r.frames.New = func() any {
 		return &frame{quantizer: newQuantizer(), indices: make([]byte, Width*Height), png: newPNGWriter()}
 	}
@@ -76,6 +83,12 @@ func (r *Renderer) Render(ctx context.Context, text string) (domain.Image, error
 	}
 	if text == "" {
 		return domain.Image{}, errors.New("captcha: empty text")
+	}
+	select {
+	case r.turns <- struct{}{}:
+		defer func() { <-r.turns }()
+	case <-ctx.Done():
+		return domain.Image{}, ctx.Err()
 	}
 	item, err := r.driver.DrawCaptcha(text)
 	if err != nil {
