@@ -2,6 +2,8 @@ package captcha
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -185,5 +187,24 @@ func TestRenderer_ConcurrentRendersDoNotShareBuffers(t *testing.T) {
 			t.Fatalf("render %d differs from the same picture rendered alone", i)
 		}
 		decodePaletted(t, got[i])
+	}
+}
+
+// A request that ends while every core is rendering gives up instead of
+// waiting for a turn.
+func TestRenderer_GivesUpWaitingWhenTheContextEnds(t *testing.T) {
+	r := NewRenderer()
+	for range cap(r.turns) {
+		r.turns <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Render(ctx, "ab3k")
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }
