@@ -9,11 +9,13 @@ import (
 // in one flat colour; the only other colours are the glyphs' anti-aliased
 // edges, which blend a colour into what lies beneath. So a palette of the
 // background, each flat colour and a few steps from the background to it
-// keeps the picture while letting it be stored with one byte or less per
-// pixel instead of four, the main cost of base64Captcha's 32-bit PNG.
+// keeps the picture while letting it be stored with one byte per pixel
+// instead of four, the main cost of base64Captcha's 32-bit PNG.
 const (
-	// maxBases bounds the flat colours kept: base64Captcha draws 3 lines
-	// and 4 glyphs.
+	// maxBases bounds the flat colours kept. base64Captcha draws 3 lines
+	// and 4 glyphs, but a shaded font and lines crossing glyphs add a few
+	// more colours that are flat over many pixels; captchas measured used
+	// 5 to 9.
 	maxBases = 24
 	// blendSteps is how many colours lie between the background and each
 	// flat colour, for the glyphs' smooth edges.
@@ -33,11 +35,11 @@ const (
 	tableSize = 1 << tableBits
 )
 
-// rgb is a colour with alpha in the top byte, so it is never 0: 0 marks an
-// empty slot of the colour table.
+// rgb is an opaque colour: R, G, B, A from the least significant byte, as
+// NRGBA pixels lie in memory. Alpha is always 0xff, so an rgb is never 0,
+// which marks an empty slot of the colour table.
 type rgb uint32
 
-// Its bytes are R, G, B, A from the least significant, as in memory.
 func rgbOf(r, g, b byte) rgb { return rgb(0xff<<24 | uint32(b)<<16 | uint32(g)<<8 | uint32(r)) }
 
 func (c rgb) r() int { return int(c & 0xff) }
