@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 
-.PHONY: run build test unit lint fmt-check vet staticcheck deps-check generate generate-check bench load
+.PHONY: run build test unit lint fmt-check vet staticcheck deps-check generate generate-check bench load ocr
 .PHONY: image image-test ensure-podman
 
 run: ## start verifyd on the embedded defaults: memory store, log SMS sender, :8000
@@ -65,9 +65,14 @@ generate-check: ## fails when wire_gen.go is stale
 	@$(GO) tool wire diff ./cmd/... && echo "wire_gen.go is up to date" || \
 		{ echo "wire_gen.go is stale: run make generate"; exit 1; }
 
-bench: ## every Go benchmark, against the Redis test/ensure-redis.sh finds or starts
-	@set -euo pipefail; url="$$(test/ensure-redis.sh)"; \
-	VERIFY_TEST_REDIS_URL="$$url" $(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## every Go benchmark, against the Redis test/ensure-redis.sh finds or starts, then measured ratios vs goals
+	@set -euo pipefail; url="$$(test/ensure-redis.sh)"; out="$$(mktemp)"; trap 'rm -f "$$out"' EXIT; \
+	VERIFY_TEST_REDIS_URL="$$url" $(GO) test -run '^$$' -bench . -benchmem ./... | tee "$$out"; \
+	echo; printf '%-56s %10s  %s\n' goal measured target; \
+	awk -f test/bench-goals.awk "$$out"
+
+ocr: ## tesseract against 200 captchas, base64Captcha's PNG vs verifyd's (needs tesseract-ocr; minutes)
+	$(GO) run ./test/ocr -n 200
 
 load: build ## HTTP load on loopback, 10 s per scenario; needs the Redis on 127.0.0.1:6379
 	$(GO) run ./test/load -bin bin/verifyd -scenario captcha -store memory -duration 10s

@@ -43,6 +43,7 @@ func run() error {
 	redisURL := flag.String("redis", "redis://127.0.0.1:6379/15", "Redis for -store redis (must be on loopback)")
 	clients := flag.Int("clients", 16, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send load (at most 2m)")
+	pipeline := flag.Bool("pipeline", true, "with -scenario captcha: also render in-process on all cores, half of -duration before the load and half after, and compare")
 	flag.Parse()
 	if *duration <= 0 || *duration > 2*time.Minute {
 		return errors.New("-duration must be within (0, 2m]")
@@ -92,7 +93,22 @@ func run() error {
 		return err
 	}
 
+	var pipelineBefore rate
+	if *scenario == "captcha" && *pipeline {
+		if pipelineBefore, err = pipelineRate(*duration / 2); err != nil {
+			return err
+		}
+	}
+
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *clients}}
+	cpuVerifyd0, err := cpuOf(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	cpuSelf0, err := cpuSelf()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
 	var (
@@ -105,12 +121,14 @@ func run() error {
 		wg.Go(func() {
 			var own []time.Duration
 			bad := 0
+			raw := newRawClient(addr)
+			defer raw.close()
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				var err error
 				switch *scenario {
 				case "captcha":
-					err = get(client, base+"/image_codes/"+uuid.NewString()+"/", 200)
+					err = rawGet(raw, "/image_codes/"+uuid.NewString()+"/", 200)
 				case "sms":
 					err = smsFlow(client, rc, base)
 				}
@@ -130,6 +148,14 @@ func run() error {
 		})
 	}
 	wg.Wait()
+	cpuVerifyd1, err := cpuOf(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	cpuSelf1, err := cpuSelf()
+	if err != nil {
+		return err
+	}
 	slices.Sort(latencies)
 	n := len(latencies)
 	if n == 0 {
@@ -139,6 +165,15 @@ func run() error {
 	fmt.Printf("scenario=%s store=%s clients=%d duration=%s\n", *scenario, *store, *clients, *duration)
 	fmt.Printf("iterations=%d failures=%d rate=%.0f/s p50=%s p90=%s p99=%s max=%s\n",
 		n, failures, float64(n)/duration.Seconds(), pct(.50), pct(.90), pct(.99), latencies[n-1])
+	fmt.Printf("cpu: verifyd=%s load=%s\n", (cpuVerifyd1 - cpuVerifyd0).Round(time.Millisecond), (cpuSelf1 - cpuSelf0).Round(time.Millisecond))
+	if *scenario == "captcha" && *pipeline {
+		after, err := pipelineRate(*duration / 2)
+		if err != nil {
+			return err
+		}
+		endpoint := rate{perSecond: float64(n) / duration.Seconds(), cpuPerOp: (cpuVerifyd1 - cpuVerifyd0 + cpuSelf1 - cpuSelf0) / time.Duration(n)}
+		reportCaptcha(endpoint, pipelineBefore, after, pct(.50), pct(.99))
+	}
 	return nil
 }
 
@@ -158,6 +193,14 @@ func smsFlow(client *http.Client, rc rueidis.Client, base string) error {
 		return err
 	}
 	return post(client, base+"/sms_codes/"+mobile+"/verify/", `{"sms_code":"000000"}`, 0)
+}
+
+func rawGet(c *rawClient, path string, want int) error {
+	status, err := c.get(path)
+	if err == nil && status != want {
+		err = fmt.Errorf("status %d", status)
+	}
+	return err
 }
 
 func get(client *http.Client, u string, want int) error {
