@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 
 	"golang.org/x/text/language"
 
@@ -124,8 +127,8 @@ func (m *Messages) Match(acceptLanguage string) domain.Language {
 	if acceptLanguage == "" {
 		return m.fallback
 	}
-	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
-	if err != nil || len(tags) == 0 {
+	tags := acceptedTags(acceptLanguage)
+	if len(tags) == 0 {
 		return m.fallback
 	}
 	_, i, conf := m.matcher.Match(tags...)
@@ -133,6 +136,32 @@ func (m *Messages) Match(acceptLanguage string) domain.Language {
 		return m.fallback
 	}
 	return m.langs[i]
+}
+
+// acceptedTags reads an Accept-Language header entry by entry, best first.
+// language.ParseAcceptLanguage refuses a whole header for one tag it does not
+// know, and browsers and apps do send odd ones ("zh-CN,xx;q=0.5"): one bad
+// entry must not hide the good ones.
+func acceptedTags(header string) []language.Tag {
+	type weighted struct {
+		tag language.Tag
+		q   float32
+	}
+	var entries []weighted
+	for entry := range strings.SplitSeq(header, ",") {
+		tags, qs, err := language.ParseAcceptLanguage(entry)
+		if err != nil || len(tags) == 0 {
+			continue
+		}
+		entries = append(entries, weighted{tags[0], qs[0]})
+	}
+	// Stable, so equal weights keep the order the client wrote them in.
+	slices.SortStableFunc(entries, func(a, b weighted) int { return cmp.Compare(b.q, a.q) })
+	tags := make([]language.Tag, 0, len(entries))
+	for _, e := range entries {
+		tags = append(tags, e.tag)
+	}
+	return tags
 }
 
 // Text returns the text of key in lang, or in English when lang is not one

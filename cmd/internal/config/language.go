@@ -1,22 +1,24 @@
 package config
 
 import (
-	"strings"
+	"golang.org/x/text/language"
 
 	"github.com/lemonmall/verifyd/domain"
 )
 
 // language reads the language verifyd answers in when a request's
-// Accept-Language names none it speaks: en, or zh (Simplified Chinese, also
-// written zh-Hans or zh-CN).
+// Accept-Language names none it speaks. Any tag of English or Chinese is
+// taken (en, en-US, zh, zh-CN, zh-Hans), as requests' tags are.
 func (p *parser) language(name string) domain.Language {
-	switch v := strings.ToLower(p.str(name, string(domain.English))); v {
-	case "en":
-		return domain.English
-	case "zh", "zh-hans", "zh-cn":
-		return domain.Chinese
-	default:
-		p.fail("%s=%q: want en or zh", name, v)
-		return domain.English
+	raw := p.str(name, string(domain.English))
+	if tag, err := language.Parse(raw); err == nil {
+		switch base, _ := tag.Base(); base.String() {
+		case "en":
+			return domain.English
+		case "zh":
+			return domain.Chinese
+		}
 	}
+	p.fail("%s=%q: want en or zh", name, raw)
+	return domain.English
 }
