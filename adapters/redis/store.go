@@ -123,18 +123,22 @@ return 0
 `)
 
 // attemptScript counts one attempt on the code hash KEYS[1] and returns its
-// digest, or nil when there is no code or the count exceeds ARGV[1], in which
-// case the code is deleted.
+// digest, or nil when there is no code, when it is burned, or when this
+// attempt is the one past ARGV[1]. That attempt burns the code (field
+// 'burned') but does not delete it: an attempt counted within the limit may
+// still hold the right answer and consume it, and every later attempt, with
+// any limit, finds nothing until the code expires, is consumed or replaced.
 var attemptScript = rueidis.NewLuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local code = redis.call('HMGET', KEYS[1], 'digest', 'burned')
+if not code[1] or code[2] then
   return false
 end
 local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if n > tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'burned', '1')
   return false
 end
-return redis.call('HGET', KEYS[1], 'digest')
+return code[1]
 `)
 
 // withdrawScript deletes the code hash KEYS[2] if its digest equals ARGV[1],
@@ -236,7 +240,9 @@ func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc doma
 }
 
 // AttemptCode counts one attempt and returns the stored digest; the attempt
-// after the maxAttempts-th deletes the code and finds nothing.
+// after the maxAttempts-th burns the code, and it and every later attempt find
+// nothing. A burned code is kept, so ConsumeCode by an attempt counted within
+// the limit still wins it.
 func (s *Store) AttemptCode(ctx context.Context, phone domain.PhoneNumber, maxAttempts int) ([]byte, error) {
 	digest, err := attemptScript.Exec(ctx, s.client,
 		[]string{codeKey(phone)},
