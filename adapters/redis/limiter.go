@@ -17,8 +17,9 @@ import (
 // one member per counted event, scored by the server's time in ms, and is
 // kept ARGV[2] ms (the longest window). If every (max, window ms) pair from
 // ARGV[3] on has room it adds member ARGV[1] and returns 0; otherwise it adds
-// nothing and returns the ms until all pairs have room.
-var takeScript = rueidis.NewLuaScript(slidingWindowLua + `
+// nothing and returns the ms until all pairs have room. A repeat after a
+// dropped connection can only count one event more, so it is retryable.
+var takeScript = rueidis.NewLuaScriptRetryable(slidingWindowLua + `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 local wait = window_wait(KEYS[1], now, 3)
 if wait > 0 then

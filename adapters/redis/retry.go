@@ -1,0 +1,42 @@
+package redis
+
+import (
+	"errors"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// maxLostConnectionRetries bounds how often one command is sent again after
+// finding its connection dropped. rueidis pipelines over up to 4 connections
+// per node and picks one per command, and after a Redis restart each of them
+// is found dropped only when next used; every failed try replaces the
+// connection it used, so 4 retries always reach a fresh one.
+const maxLostConnectionRetries = 4
+
+// retryLostConnection is the client's rueidis RetryDelay, applied to the
+// commands marked retryable (read-only ones, and the writes this package
+// marks because a repeat is harmless: see Store and Limiter). A command that
+// failed because its connection was found dropped, as after Redis restarted,
+// is sent again at once on a new connection, so the first request after a
+// recovery succeeds instead of answering 503. Anything else, a timeout or a
+// refused connection above all, is not retried: during an outage a request
+// fails fast.
+func retryLostConnection(attempts int, _ rueidis.Completed, err error) time.Duration {
+	if attempts <= maxLostConnectionRetries && connectionLost(err) {
+		return 0
+	}
+	return -1
+}
+
+// connectionLost reports whether err says an established connection was
+// closed by the other side: the command may not have reached the server, and
+// a new connection may well work.
+func connectionLost(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, net.ErrClosed)
+}
