@@ -35,6 +35,7 @@ return 0
 // one sorted set holding at most the largest quota's count of members.
 type Limiter struct {
 	client rueidis.Client
+	prefix string // before every key; empty in production
 }
 
 var _ domain.RateLimiter = (*Limiter)(nil)
@@ -48,8 +49,16 @@ func NewLimiter(client rueidis.Client) *Limiter {
 	return &Limiter{client: client}
 }
 
+// WithKeyPrefix returns a Limiter on the same client that puts prefix before
+// each of its Redis keys. Some keys are one for the whole service (the SMS
+// budget), so two deployments, or two test runs, sharing a Redis database
+// share those limits unless each has a prefix of its own.
+func (l *Limiter) WithKeyPrefix(prefix string) *Limiter {
+	return &Limiter{client: l.client, prefix: prefix}
+}
+
 // limiterKey wraps key in a hash tag: one limiter key is one cluster slot.
-func limiterKey(key string) string { return "rl_{" + key + "}" }
+func (l *Limiter) limiterKey(key string) string { return l.prefix + "rl_{" + key + "}" }
 
 // Take records one event under key if every quota has room.
 func (l *Limiter) Take(ctx context.Context, key string, quotas []domain.Quota) error {
@@ -61,7 +70,7 @@ func (l *Limiter) Take(ctx context.Context, key string, quotas []domain.Quota) e
 		return err
 	}
 	args := append([]string{eventID(), formatMillis(longest)}, qargs...)
-	wait, err := takeScript.Exec(ctx, l.client, []string{limiterKey(key)}, args).AsInt64()
+	wait, err := takeScript.Exec(ctx, l.client, []string{l.limiterKey(key)}, args).AsInt64()
 	if err != nil {
 		return storeError("rate limit", err)
 	}
