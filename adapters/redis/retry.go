@@ -3,6 +3,7 @@ package redis
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"syscall"
 	"time"
@@ -22,14 +23,26 @@ const maxLostConnectionRetries = 4
 // marks because a repeat is harmless: see Store and Limiter). A command that
 // failed because its connection was found dropped, as after Redis restarted,
 // is sent again at once on a new connection, so the first request after a
-// recovery succeeds instead of answering 503. Anything else, a timeout or a
-// refused connection above all, is not retried: during an outage a request
-// fails fast.
-func retryLostConnection(attempts int, _ rueidis.Completed, err error) time.Duration {
+// recovery succeeds instead of answering 503. A read-only command keeps
+// rueidis's own rule for other errors (backing off until its context ends),
+// which lets a cluster client find a failed-over master. Any other write is
+// not retried after a timeout or a refused connection: during an outage a
+// request fails fast.
+func retryLostConnection(attempts int, cmd rueidis.Completed, err error) time.Duration {
 	if attempts <= maxLostConnectionRetries && connectionLost(err) {
 		return 0
 	}
+	if cmd.IsReadOnly() {
+		return readOnlyBackoff(attempts)
+	}
 	return -1
+}
+
+// readOnlyBackoff is rueidis's default retry delay: exponential from 2 µs
+// with jitter, at most a second.
+func readOnlyBackoff(attempts int) time.Duration {
+	base := time.Duration(1<<min(20, attempts)) * time.Microsecond
+	return min(time.Second, base+rand.N(base))
 }
 
 // connectionLost reports whether err says an established connection was
