@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 
-.PHONY: run build test unit lint fmt-check vet staticcheck deps-check generate generate-check bench load ocr
+.PHONY: run build test unit lint fmt-check vet staticcheck deps-check tidy-check generate generate-check bench load ocr
 .PHONY: image image-test ensure-podman
 
 run: ## start verifyd on the embedded defaults: memory store, log SMS sender, :8000
@@ -13,7 +13,7 @@ run: ## start verifyd on the embedded defaults: memory store, log SMS sender, :8
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-test: lint generate-check ## everything: lint, generated code, all tests with -race against real Redis
+test: lint tidy-check generate-check ## everything: lint, tidy go.mod, generated code, all tests with -race against real Redis
 	@set -euo pipefail; \
 	url="$$(test/ensure-redis.sh)"; \
 	echo "tests use Redis at $$url"; \
@@ -57,6 +57,12 @@ deps-check:
 	check ./application/... "domain application" std; \
 	check ./adapters/... "domain application adapters" any; \
 	[[ $$bad == 0 ]] && echo "dependency rule holds"; exit $$bad
+
+# go.mod and go.sum must be what `go mod tidy` makes of them: direct
+# dependencies listed as such, nothing missing, nothing stale.
+tidy-check:
+	@$(GO) mod tidy -diff && echo "go.mod is tidy" || \
+		{ echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 
 generate:
 	$(GO) tool wire gen ./cmd/...

@@ -42,8 +42,12 @@ type CodeStore interface {
 	// decides again, atomically.
 	CheckIssue(ctx context.Context, phone PhoneNumber, quotas []Quota) error
 	// AttemptCode counts one verification attempt before any comparison and
-	// returns the stored digest. Once more than maxAttempts attempts were made
-	// the code is deleted. ErrCodeNotFound when there is no live code.
+	// returns the stored digest. The attempt after the maxAttempts-th burns
+	// the code: it and every later attempt, whatever their limit, get
+	// ErrCodeNotFound, as when there is no live code. A burned code is not
+	// deleted but kept until it expires, is consumed or is replaced, so an
+	// attempt counted within the limit that holds the right answer can still
+	// ConsumeCode it: of concurrent right answers exactly one wins.
 	AttemptCode(ctx context.Context, phone PhoneNumber, maxAttempts int) ([]byte, error)
 	// WithdrawCode undoes an IssueCode whose message could not be handed
 	// over for delivery: if the phone's code still has digest it is deleted,

@@ -27,21 +27,33 @@ import (
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
 )
 
-// binDir holds the binaries built once per test run.
+// binDir holds the binaries built once per test run, in a folder TestMain
+// creates and removes, so a run leaves nothing behind in the temp folder.
 var binDir struct {
 	once sync.Once
 	dir  string
 	err  error
 }
 
+func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+
+// runTests runs the tests with a fresh folder for the binaries and removes it
+// afterwards, whatever the outcome.
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "verifyd-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temp folder for the test binaries:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binDir.dir = dir
+	return m.Run()
+}
+
 // binary builds ./cmd/<name> once per test process and returns its path.
 func binary(t testing.TB, name string) string {
 	t.Helper()
 	binDir.once.Do(func() {
-		binDir.dir, binDir.err = os.MkdirTemp("", "verifyd-e2e-bin-")
-		if binDir.err != nil {
-			return
-		}
 		cmd := exec.Command("go", "build", "-race", "-o", binDir.dir+"/", "../cmd/...")
 		out, err := cmd.CombinedOutput()
 		if err != nil {

@@ -56,6 +56,36 @@ func TestOutage_RedisLossAnswers503AndRecoversWithoutRestart(t *testing.T) {
 	wantAliveWithoutPanic(t, p)
 }
 
+// TestOutage_FirstRequestsAfterARedisRestartSucceed restarts verifyd's
+// Redis while no request comes in, so verifyd's pooled connections are found
+// dropped only when next used. Once /readyz says 200, every request must
+// succeed, the very first ones included: none may answer 503.
+func TestOutage_FirstRequestsAfterARedisRestartSucceed(t *testing.T) {
+	r, p := startOnOwnRedis(t)
+	rc := dialRedis(t, r.URL())
+	// Enough requests that every pooled connection to Redis is open.
+	for range 30 {
+		getImage(t, p.base, uuid.NewString())
+	}
+	walkFlow(t, p, rc)
+
+	r.restart()
+	waitReadyWithin(t, p, 10*time.Second)
+	for i := range 20 {
+		id := uuid.NewString()
+		res, err := http.Get(p.base + "/image_codes/" + id + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("request %d after /readyz turned 200: GET /image_codes/: %d, want 200\n%s", i+1, res.StatusCode, p.output())
+		}
+	}
+	walkFlow(t, p, rc)
+	wantAliveWithoutPanic(t, p)
+}
+
 // TestOutage_HungRedisAnswers503WithinTheRequestTimeout stops verifyd's
 // Redis with SIGSTOP: connections are accepted but nothing is answered, the
 // worst kind of outage. Requests must still end in 503 5000 within the

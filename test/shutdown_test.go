@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -47,7 +50,7 @@ func TestShutdown_InFlightRequestIsAnsweredAndItsSMSDeliveredBeforeExit(t *testi
 	if err := conn.w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the server reads the headers and the first half
+	waitServerRead(t, conn) // the server has the headers and the first half
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -122,11 +125,17 @@ func TestShutdown_QueuedSMSAreDeliveredBeforeExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRefused(t, strings.TrimPrefix(p.base, "http://"))
-	time.Sleep(500 * time.Millisecond)
+	// Nothing is to happen until the held send is answered, so this watches
+	// for a wrong exit, or for the send being dropped, for a while: a slow
+	// machine can only make the check less sharp, never fail a right
+	// verifyd. (A send dropped or an exit later still fails below: the held
+	// message would not be created.)
 	select {
 	case <-p.done:
 		t.Fatalf("exited while an SMS was still being sent: %v\n%s", p.err, p.output())
-	default:
+	case <-held.gone:
+		t.Fatalf("the SMS being sent was dropped at shutdown\n%s", p.output())
+	case <-time.After(500 * time.Millisecond):
 	}
 	held.Release(replyCreated)
 
@@ -157,7 +166,7 @@ func TestShutdown_StalledRequestDoesNotKeepTheProcessPastTheTimeout(t *testing.T
 	if err := conn.w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitServerRead(t, conn)
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -239,4 +248,47 @@ func waitRefused(t testing.TB, addr string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("%s still accepts connections 5 s after SIGTERM", addr)
+}
+
+// waitServerRead waits until the server has read every byte sent on c: the
+// kernel's receive queue of the server's end of the connection, in
+// /proc/net/tcp, is empty. Linux only, like the rest of these tests.
+func waitServerRead(t testing.TB, c *servedConn) {
+	t.Helper()
+	server, err1 := netip.ParseAddrPort(c.RemoteAddr().String())
+	client, err2 := netip.ParseAddrPort(c.LocalAddr().String())
+	if err1 != nil || err2 != nil || !server.Addr().Is4() {
+		t.Fatalf("want an IPv4 connection, have %v -> %v", c.LocalAddr(), c.RemoteAddr())
+	}
+	local, remote := procTCPAddr(server), procTCPAddr(client)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		table, err := os.ReadFile("/proc/net/tcp")
+		if err != nil {
+			t.Fatalf("read /proc/net/tcp: %v", err)
+		}
+		queued := int64(-1)
+		for _, line := range strings.Split(string(table), "\n")[1:] {
+			// sl local_address rem_address st tx_queue:rx_queue ...
+			f := strings.Fields(line)
+			if len(f) > 4 && f[1] == local && f[2] == remote {
+				_, rx, _ := strings.Cut(f[4], ":")
+				queued, _ = strconv.ParseInt(rx, 16, 64)
+			}
+		}
+		if queued == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server has not read what was sent on %v within 10s (%d bytes queued)", c.LocalAddr(), queued)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// procTCPAddr writes an IPv4 address and port as /proc/net/tcp does: the
+// address as a little-endian 32-bit hex number, the port in hex.
+func procTCPAddr(ap netip.AddrPort) string {
+	a := ap.Addr().As4()
+	return fmt.Sprintf("%02X%02X%02X%02X:%04X", a[3], a[2], a[1], a[0], ap.Port())
 }

@@ -105,12 +105,7 @@ func metric(t testing.TB, p *process, series string) string {
 // national CN number); it returns the number in E.164.
 func (s *queueSetup) requestSMS(t testing.TB, v *process, mobile string) string {
 	t.Helper()
-	id := uuid.NewString()
-	res, err := http.Get(v.base + "/image_codes/" + id + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	id := getImage(t, v.base, uuid.NewString())
 	call(t, "POST", v.base+"/sms_codes/"+mobile+"/", url.Values{"uuid": {id}, "image_code": {captchaAnswer(t, s.rc, id)}}).
 		want(t, 200, "0")
 	return "+86" + mobile

@@ -39,6 +39,7 @@ type challenge struct {
 type code struct {
 	digest   []byte
 	attempts int
+	burned   bool // past maxAttempts: AttemptCode finds nothing, ConsumeCode still may
 	expires  time.Time
 	issued   time.Time // its entry in the phone's send log
 }
@@ -121,7 +122,9 @@ func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc doma
 }
 
 // AttemptCode counts one attempt and returns the stored digest; the attempt
-// after the maxAttempts-th deletes the code and finds nothing.
+// after the maxAttempts-th burns the code, and it and every later attempt find
+// nothing. A burned code is kept, so ConsumeCode by an attempt counted within
+// the limit still wins it.
 func (s *Store) AttemptCode(ctx context.Context, phone domain.PhoneNumber, maxAttempts int) ([]byte, error) {
 	key := phone.E164()
 	s.mu.Lock()
@@ -134,12 +137,15 @@ func (s *Store) AttemptCode(ctx context.Context, phone domain.PhoneNumber, maxAt
 		delete(s.codes, key)
 		return nil, domain.ErrCodeNotFound
 	}
-	c.attempts++
-	if c.attempts > maxAttempts {
-		delete(s.codes, key)
+	if c.burned {
 		return nil, domain.ErrCodeNotFound
 	}
+	c.attempts++
+	c.burned = c.attempts > maxAttempts
 	s.codes[key] = c
+	if c.burned {
+		return nil, domain.ErrCodeNotFound
+	}
 	return clone(c.digest), nil
 }
 

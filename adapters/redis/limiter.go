@@ -17,8 +17,9 @@ import (
 // one member per counted event, scored by the server's time in ms, and is
 // kept ARGV[2] ms (the longest window). If every (max, window ms) pair from
 // ARGV[3] on has room it adds member ARGV[1] and returns 0; otherwise it adds
-// nothing and returns the ms until all pairs have room.
-var takeScript = rueidis.NewLuaScript(slidingWindowLua + `
+// nothing and returns the ms until all pairs have room. A repeat after a
+// dropped connection can only count one event more, so it is retryable.
+var takeScript = rueidis.NewLuaScriptRetryable(slidingWindowLua + `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 local wait = window_wait(KEYS[1], now, 3)
 if wait > 0 then
@@ -34,6 +35,7 @@ return 0
 // one sorted set holding at most the largest quota's count of members.
 type Limiter struct {
 	client rueidis.Client
+	prefix string // before every key; empty in production
 }
 
 var _ domain.RateLimiter = (*Limiter)(nil)
@@ -47,8 +49,16 @@ func NewLimiter(client rueidis.Client) *Limiter {
 	return &Limiter{client: client}
 }
 
+// WithKeyPrefix returns a Limiter on the same client that puts prefix before
+// each of its Redis keys. Some keys are one for the whole service (the SMS
+// budget), so two deployments, or two test runs, sharing a Redis database
+// share those limits unless each has a prefix of its own.
+func (l *Limiter) WithKeyPrefix(prefix string) *Limiter {
+	return &Limiter{client: l.client, prefix: prefix}
+}
+
 // limiterKey wraps key in a hash tag: one limiter key is one cluster slot.
-func limiterKey(key string) string { return "rl_{" + key + "}" }
+func (l *Limiter) limiterKey(key string) string { return l.prefix + "rl_{" + key + "}" }
 
 // Take records one event under key if every quota has room.
 func (l *Limiter) Take(ctx context.Context, key string, quotas []domain.Quota) error {
@@ -60,7 +70,7 @@ func (l *Limiter) Take(ctx context.Context, key string, quotas []domain.Quota) e
 		return err
 	}
 	args := append([]string{eventID(), formatMillis(longest)}, qargs...)
-	wait, err := takeScript.Exec(ctx, l.client, []string{limiterKey(key)}, args).AsInt64()
+	wait, err := takeScript.Exec(ctx, l.client, []string{l.limiterKey(key)}, args).AsInt64()
 	if err != nil {
 		return storeError("rate limit", err)
 	}

@@ -97,8 +97,10 @@ type OutboxOptions struct {
 // so a code does not stay in Redis past its expiry while messages keep
 // coming, and afterwards extends the key's own expiry to the lifetime, so the
 // last codes go too when messages stop. The expiry only grows: a message with
-// a shorter lifetime never cuts a longer one short.
-var enqueueScript = rueidis.NewLuaScript(`
+// a shorter lifetime never cuts a longer one short. It is retryable: should a
+// repeat after a dropped connection add the message twice, the worker sends
+// a message id once (its sent marker).
+var enqueueScript = rueidis.NewLuaScriptRetryable(`
 local lifetime = tonumber(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

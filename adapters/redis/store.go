@@ -28,8 +28,10 @@ const (
 // Dial connects to the Redis named by url, as parsed by rueidis.ParseURL:
 // redis://[user:password@]host:port/db, rediss:// for TLS, extra seed nodes
 // with ?addr=host:port. A cluster is detected on its own. Client-side caching
-// is off so any Redis 6.2+ works. The connection is checked with a PING
-// bounded by ctx; errors reaching the server wrap domain.ErrStoreUnavailable.
+// is off so any Redis 6.2+ works. A retryable command that finds its
+// connection dropped is sent again on a new one (retryLostConnection). The
+// connection is checked with a PING bounded by ctx; errors reaching the
+// server wrap domain.ErrStoreUnavailable.
 func Dial(ctx context.Context, url string) (rueidis.Client, error) {
 	opt, err := rueidis.ParseURL(url)
 	if err != nil {
@@ -42,6 +44,7 @@ func Dial(ctx context.Context, url string) (rueidis.Client, error) {
 		opt.ConnWriteTimeout = DefaultWriteTimeout
 	}
 	opt.DisableCache = true
+	opt.RetryDelay = retryLostConnection
 	if err := ctx.Err(); err != nil {
 		return nil, unavailable("dial", err)
 	}
@@ -96,7 +99,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 // ARGV[1], zero attempts and a TTL of ARGV[2] ms, and logs the send as member
 // ARGV[4] kept for ARGV[5] ms. Quota pairs follow from ARGV[6]. It returns 0
 // when issued. Time is the server's, so instances with skewed clocks agree.
-var issueScript = rueidis.NewLuaScript(slidingWindowLua + `
+var issueScript = rueidis.NewLuaScriptRetryable(slidingWindowLua + `
 local left = redis.call('PTTL', KEYS[1])
 if left == -1 then
   -- A slot without expiry would lock the phone out for good: repair it.
@@ -123,23 +126,27 @@ return 0
 `)
 
 // attemptScript counts one attempt on the code hash KEYS[1] and returns its
-// digest, or nil when there is no code or the count exceeds ARGV[1], in which
-// case the code is deleted.
-var attemptScript = rueidis.NewLuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then
+// digest, or nil when there is no code, when it is burned, or when this
+// attempt is the one past ARGV[1]. That attempt burns the code (field
+// 'burned') but does not delete it: an attempt counted within the limit may
+// still hold the right answer and consume it, and every later attempt, with
+// any limit, finds nothing until the code expires, is consumed or replaced.
+var attemptScript = rueidis.NewLuaScriptRetryable(`
+local code = redis.call('HMGET', KEYS[1], 'digest', 'burned')
+if not code[1] or code[2] then
   return false
 end
 local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if n > tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'burned', '1')
   return false
 end
-return redis.call('HGET', KEYS[1], 'digest')
+return code[1]
 `)
 
 // withdrawScript deletes the code hash KEYS[2] if its digest equals ARGV[1],
 // and then the resend slot KEYS[1] and the send log member ARGV[2] in KEYS[3].
-var withdrawScript = rueidis.NewLuaScript(`
+var withdrawScript = rueidis.NewLuaScriptRetryable(`
 if redis.call('HGET', KEYS[2], 'digest') == ARGV[1] then
   redis.call('DEL', KEYS[2], KEYS[1])
   redis.call('ZREM', KEYS[3], ARGV[2])
@@ -150,7 +157,7 @@ return 0
 
 // consumeScript deletes the code hash KEYS[1] if its digest equals ARGV[1]
 // and returns 1 if it did, else 0.
-var consumeScript = rueidis.NewLuaScript(`
+var consumeScript = rueidis.NewLuaScriptRetryable(`
 if redis.call('HGET', KEYS[1], 'digest') == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 1
@@ -161,6 +168,13 @@ return 0
 // Store implements domain.ChallengeStore and domain.CodeStore on Redis. Every
 // method is a single command or Lua script, so each is atomic on the server
 // and safe across any number of verifyd instances.
+//
+// Every command is marked retryable: if one whose connection dropped had in
+// fact run, running it again does no harm. Saving a challenge and
+// withdrawing a code are idempotent; a repeated take, issue or consume finds
+// its work done and answers as to a second request (not found, throttled,
+// not consumed), never twice a success; a repeated attempt only counts one
+// more try.
 type Store struct {
 	client rueidis.Client
 }
@@ -187,7 +201,7 @@ func (s *Store) SaveChallenge(ctx context.Context, id domain.ChallengeID, answer
 	if ttl <= 0 {
 		return errors.New("redis: challenge ttl must be positive")
 	}
-	cmd := s.client.B().Set().Key(challengeKey(id)).Value(answer).PxMilliseconds(millis(ttl)).Build()
+	cmd := s.client.B().Set().Key(challengeKey(id)).Value(answer).PxMilliseconds(millis(ttl)).Build().ToRetryable()
 	if err := s.client.Do(ctx, cmd).Error(); err != nil {
 		return storeError("save challenge", err)
 	}
@@ -196,7 +210,7 @@ func (s *Store) SaveChallenge(ctx context.Context, id domain.ChallengeID, answer
 
 // TakeChallenge returns the answer stored under id and removes it (GETDEL).
 func (s *Store) TakeChallenge(ctx context.Context, id domain.ChallengeID) (string, error) {
-	answer, err := s.client.Do(ctx, s.client.B().Getdel().Key(challengeKey(id)).Build()).ToString()
+	answer, err := s.client.Do(ctx, s.client.B().Getdel().Key(challengeKey(id)).Build().ToRetryable()).ToString()
 	if rueidis.IsRedisNil(err) {
 		return "", domain.ErrChallengeNotFound
 	}
@@ -236,7 +250,9 @@ func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc doma
 }
 
 // AttemptCode counts one attempt and returns the stored digest; the attempt
-// after the maxAttempts-th deletes the code and finds nothing.
+// after the maxAttempts-th burns the code, and it and every later attempt find
+// nothing. A burned code is kept, so ConsumeCode by an attempt counted within
+// the limit still wins it.
 func (s *Store) AttemptCode(ctx context.Context, phone domain.PhoneNumber, maxAttempts int) ([]byte, error) {
 	digest, err := attemptScript.Exec(ctx, s.client,
 		[]string{codeKey(phone)},
@@ -278,7 +294,7 @@ func (s *Store) ConsumeCode(ctx context.Context, phone domain.PhoneNumber, diges
 }
 
 func ping(ctx context.Context, client rueidis.Client) error {
-	if err := client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
+	if err := client.Do(ctx, client.B().Ping().Build().ToRetryable()).Error(); err != nil {
 		return storeError("ping", err)
 	}
 	return nil

@@ -275,6 +275,12 @@ func startProxy(t *testing.T, target string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveProxy(t, ln, target)
+}
+
+// serveProxy forwards the connections ln accepts to target.
+func serveProxy(t *testing.T, ln net.Listener, target string) *proxy {
+	t.Helper()
 	p := &proxy{ln: ln}
 	p.wg.Go(func() {
 		for {
@@ -339,4 +345,97 @@ func randomFrom(t *testing.T, n int, alphabet string) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// After Redis comes back (restarted, or a proxy in between cut every
+// connection), the first call of every kind succeeds: a command that finds
+// its pooled connection dropped is sent again on a fresh one instead of
+// answering 503 once per stale connection.
+func TestStore_FirstCallsAfterLostConnectionsSucceed(t *testing.T) {
+	u, err := url.Parse(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Query().Has("addr") {
+		t.Fatal("this test needs a single-node Redis URL, not one with ?addr= seeds")
+	}
+	target := u.Host
+	proxy := startProxy(t, target)
+	u.Host = proxy.Addr()
+	ctx, cancel := context.WithTimeout(t.Context(), failFast)
+	defer cancel()
+	client, err := redis.Dial(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	s := redis.NewStore(client)
+	limiter := redis.NewLimiter(client)
+
+	const repeats = 8
+	for round := range 3 {
+		// Enough calls that every pipelined connection of the client is open,
+		// and challenges to take after the cut.
+		var ids []domain.ChallengeID
+		for range 50 {
+			id := newID(t)
+			if err := s.SaveChallenge(ctx, id, "ab3d", time.Minute); err != nil {
+				t.Fatalf("round %d, before the cut: %v", round, err)
+			}
+			ids = append(ids, id)
+		}
+		proxy.Stop()
+		proxy = restartProxy(t, proxy.Addr(), target)
+
+		phones := make([]domain.PhoneNumber, repeats)
+		for i := range phones {
+			if phones[i], err = domain.NewPhoneNumber("+86138"+randomDigits(t, 8), "CN", domain.LineMobile); err != nil {
+				t.Fatal(err)
+			}
+		}
+		code := domain.NewCode{Digest: []byte("d"), TTL: time.Minute, ResendInterval: time.Minute}
+		calls := []struct {
+			name string
+			call func(ctx context.Context, i int) error
+		}{
+			{"Ping", func(ctx context.Context, _ int) error { return s.Ping(ctx) }},
+			{"TakeChallenge", func(ctx context.Context, i int) error { _, err := s.TakeChallenge(ctx, ids[i]); return err }},
+			{"SaveChallenge", func(ctx context.Context, _ int) error { return s.SaveChallenge(ctx, newID(t), "ab3d", time.Minute) }},
+			{"IssueCode", func(ctx context.Context, i int) error { return s.IssueCode(ctx, phones[i], code) }},
+			{"AttemptCode", func(ctx context.Context, i int) error { _, err := s.AttemptCode(ctx, phones[i], 5); return err }},
+			{"ConsumeCode", func(ctx context.Context, i int) error {
+				_, err := s.ConsumeCode(ctx, phones[i], []byte("x"))
+				return err
+			}},
+			{"WithdrawCode", func(ctx context.Context, i int) error { return s.WithdrawCode(ctx, phones[i], code.Digest) }},
+			{"Take", func(ctx context.Context, _ int) error {
+				return limiter.Take(ctx, "test:"+randomHex(t, 16), []domain.Quota{{Max: 1, Window: time.Minute}})
+			}},
+		}
+		for _, c := range calls {
+			// Each kind of call several times: every call picks one pooled
+			// connection at random, so each kind may meet a stale one.
+			for i := range repeats {
+				if err := c.call(ctx, i); err != nil {
+					t.Fatalf("round %d: %s after the connections were cut and Redis answers again: %v", round, c.name, err)
+				}
+			}
+		}
+	}
+}
+
+func newID(t *testing.T) domain.ChallengeID {
+	t.Helper()
+	return domain.ChallengeID("6f1c2a4e-3b7d-4c8e-9a0b-" + randomHex(t, 12))
+}
+
+// restartProxy listens again on addr, which a stopped proxy held, as a
+// restarted Redis does on its port.
+func restartProxy(t *testing.T, addr, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	return serveProxy(t, ln, target)
 }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -532,8 +532,23 @@ func TestWorker_RemovesGoneWorkersFromTheGroup(t *testing.T) {
 func TestWorker_TwoWorkersNeverSendAMessageTwice(t *testing.T) {
 	client := redistest.Client(t)
 	keys := testKeys(t, client)
-	sender := newFakeSender(func(context.Context, string, int) error {
-		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+	// The first sends are held until both workers fill every send slot, so
+	// the two surely work on the stream at the same time.
+	overlap := int32(2 * fastOptions(keys).Concurrency)
+	var arrived atomic.Int32
+	allIn := make(chan struct{})
+	sender := newFakeSender(func(ctx context.Context, _ string, _ int) error {
+		n := arrived.Add(1)
+		if n == overlap {
+			close(allIn)
+		}
+		if n <= overlap {
+			select {
+			case <-allIn:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		return nil
 	})
 	_, logger := newLogSink(t, sender)
