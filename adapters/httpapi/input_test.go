@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/lemonmall/verifyd/adapters/httpapi"
-	"github.com/lemonmall/verifyd/adapters/redis/redistest"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -118,14 +117,6 @@ func TestGET_ReadsTheQueryStringNeverTheBody(t *testing.T) {
 // service-wide budget is spent: the refusal must leave its live code valid.
 func TestGlobalBudgetRefusal_KeepsThePhonesLiveCode(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s store, l domain.RateLimiter) {
-		if strings.HasSuffix(t.Name(), "redis") {
-			// The budget is one key for the whole service (see
-			// TestLimits_GlobalSMSBudget).
-			c := redistest.Client(t)
-			if err := c.Do(t.Context(), c.B().Del().Key("rl_{sms:global}").Build()).Error(); err != nil {
-				t.Fatal(err)
-			}
-		}
 		r := newRigWith(t, s, rigOptions{limiter: l, resend: 50 * time.Millisecond,
 			limits: domain.Limits{GlobalSMS: []domain.Quota{{Max: 1, Window: time.Hour}}}})
 		mobile := newMobile()

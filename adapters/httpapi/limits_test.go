@@ -26,7 +26,9 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, s store, l domain.RateLi
 	})
 	t.Run("redis", func(t *testing.T) {
 		c := redistest.Client(t)
-		fn(t, redis.NewStore(c), redis.NewLimiter(c))
+		// A prefix of the test's own keeps runs sharing the test database
+		// apart, the service-wide budget key included.
+		fn(t, redis.NewStore(c), redis.NewLimiter(c).WithKeyPrefix("test_"+uuid.NewString()+":"))
 	})
 }
 
