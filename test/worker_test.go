@@ -340,10 +340,15 @@ func TestWorker_SIGTERMFinishesTheSendInFlight(t *testing.T) {
 	to := s.requestSMS(t, v, mobile)
 	<-held.arrived
 
-	go func() {
-		time.Sleep(300 * time.Millisecond) // the worker is draining by then
-		held.Release(replyCreated)
-	}()
+	// Released only once the worker has stopped taking work, so the send
+	// really is in flight during the shutdown.
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.waitLog(regexp.MustCompile(`"msg":"sms worker draining".*"in_flight":(\d+)`)); got != "1" {
+		t.Errorf("worker draining with %s sends in flight, want 1", got)
+	}
+	held.Release(replyCreated)
 	if err := w.stop(syscall.SIGTERM); err != nil {
 		t.Fatalf("smsworker exit after SIGTERM: %v\n%s", err, w.output())
 	}

@@ -297,6 +297,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}
 
+	// Said before waiting, so an operator (and a test) can tell a worker
+	// finishing its sends from one that hangs.
+	w.logger.Info("sms worker draining", "in_flight", len(slots))
 	handlers.Wait()
 	close(renewDone)
 	renewer.Wait()
