@@ -23,7 +23,12 @@ func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*w
 	if err != nil {
 		return nil, nil, err
 	}
-	smsSender, err := wiring.ProvideSender(cfg, logger)
+	renderer, err := wiring.ProvideSMSText(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	smsSender, err := wiring.ProvideSender(cfg, logger, renderer)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

@@ -48,7 +48,12 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		return nil, nil, err
 	}
 	codeStore := wiring.ProvideCodeStore(store)
-	smsSender, err := wiring.ProvideSender(cfg, logger)
+	smstextRenderer, err := wiring.ProvideSMSText(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	smsSender, err := wiring.ProvideSender(cfg, logger, smstextRenderer)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

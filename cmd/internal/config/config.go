@@ -16,6 +16,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
 	"github.com/lemonmall/verifyd/domain"
 )
@@ -40,13 +41,19 @@ type Config struct {
 	SMSProvider   string
 	CodeSecret    []byte
 	DefaultRegion string
-	LogLevel      slog.Level
+	// Language is what users read when their request names none
+	// (VERIFY_LANGUAGE).
+	Language domain.Language
+	LogLevel slog.Level
 	// SMSWorkers and SMSQueueSize size the in-process outbox.
 	SMSWorkers      int
 	SMSQueueSize    int
 	ShutdownTimeout time.Duration
 	Twilio          twiliosms.Config
-	Queue           QueueConfig
+	// SMSTemplates are the message texts of the providers that send free
+	// text (VERIFY_SMS_TEMPLATE_EN, VERIFY_SMS_TEMPLATE_ZH).
+	SMSTemplates smstext.Templates
+	Queue        QueueConfig
 	// Limits are the abuse controls; TrustedProxies the networks whose
 	// X-Forwarded-For names the client.
 	Limits         domain.Limits
@@ -71,6 +78,7 @@ func Load(getenv Getenv) (Config, error) {
 		RedisURL:        p.str("VERIFY_REDIS_URL", "redis://127.0.0.1:6379/2"),
 		SMSProvider:     p.oneOf("VERIFY_SMS_PROVIDER", SMSLog, SMSLog, SMSTwilio),
 		DefaultRegion:   strings.ToUpper(p.str("VERIFY_DEFAULT_REGION", "CN")),
+		Language:        domain.Language(p.oneOf("VERIFY_LANGUAGE", string(domain.English), string(domain.English), string(domain.Chinese))),
 		LogLevel:        p.level("VERIFY_LOG_LEVEL"),
 		SMSWorkers:      p.positiveInt("VERIFY_SMS_WORKERS", 4),
 		SMSQueueSize:    p.positiveInt("VERIFY_SMS_QUEUE_SIZE", 1024),
@@ -82,6 +90,7 @@ func Load(getenv Getenv) (Config, error) {
 	if !phonenumber.IsKnownRegion(cfg.DefaultRegion) {
 		p.fail("VERIFY_DEFAULT_REGION=%q: want an ISO 3166-1 alpha-2 region such as CN or US", cfg.DefaultRegion)
 	}
+	cfg.SMSTemplates = p.smsTemplates()
 	cfg.Queue = p.queue()
 	cfg.Limits = p.limits(cfg.DefaultRegion)
 	cfg.TrustedProxies = p.prefixes("VERIFY_TRUSTED_PROXIES")
@@ -221,4 +230,22 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return raw[:scheme+3] + "***" + raw[at:]
+}
+
+// smsTemplates reads the per-language message texts; each must hold the code
+// and the lifetime.
+func (p *parser) smsTemplates() smstext.Templates {
+	t := smstext.Templates{
+		English: p.str("VERIFY_SMS_TEMPLATE_EN", smstext.DefaultEnglish),
+		Chinese: p.str("VERIFY_SMS_TEMPLATE_ZH", smstext.DefaultChinese),
+	}
+	for _, v := range []struct{ name, value string }{
+		{"VERIFY_SMS_TEMPLATE_EN", t.English},
+		{"VERIFY_SMS_TEMPLATE_ZH", t.Chinese},
+	} {
+		if err := smstext.Check(v.value); err != nil {
+			p.fail("%s=%q: %v", v.name, v.value, err)
+		}
+	}
+	return t
 }

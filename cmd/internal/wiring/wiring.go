@@ -19,6 +19,7 @@ import (
 	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
 	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
 	"github.com/lemonmall/verifyd/application"
@@ -41,6 +42,7 @@ var coreSet = wire.NewSet(
 	ProvideCodeStore,
 	ProvideReadiness,
 	ProvideSender,
+	ProvideSMSText,
 	ProvideDigester,
 	ProvidePolicy,
 	ProvidePhoneParser,
@@ -116,13 +118,23 @@ func ProvideReadiness(cfg config.Config, s Store, r *Redis) httpapi.ReadinessChe
 	}
 }
 
+// ProvideSMSText renders message texts from the configured templates, in
+// the configured language when a request names none.
+func ProvideSMSText(cfg config.Config) (*smstext.Renderer, error) {
+	r, err := smstext.NewRenderer(cfg.SMSTemplates, cfg.Language)
+	if err != nil {
+		return nil, fmt.Errorf("VERIFY_SMS_TEMPLATE_*: %w", err)
+	}
+	return r, nil
+}
+
 // ProvideSender picks the SMS provider.
-func ProvideSender(cfg config.Config, logger *slog.Logger) (domain.SMSSender, error) {
+func ProvideSender(cfg config.Config, logger *slog.Logger, text *smstext.Renderer) (domain.SMSSender, error) {
 	switch cfg.SMSProvider {
 	case config.SMSLog:
-		return logsms.NewSender(logger), nil
+		return logsms.NewSender(logger, text), nil
 	case config.SMSTwilio:
-		s, err := twiliosms.NewSender(cfg.Twilio)
+		s, err := twiliosms.NewSender(cfg.Twilio, text)
 		if err != nil {
 			return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=twilio: %w", err)
 		}

@@ -82,13 +82,17 @@ func TestProvideRedis_UnreachableRedisFailsStartWithTheVariableName(t *testing.T
 }
 
 func TestProvideSender_PicksTheConfiguredProvider(t *testing.T) {
-	s, err := ProvideSender(load(t, nil), slog.Default())
+	text, err := ProvideSMSText(load(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ProvideSender(load(t, nil), slog.Default(), text)
 	if err != nil || s == nil {
 		t.Fatalf("log sender: %v", err)
 	}
 	cfg := load(t, nil)
 	cfg.SMSProvider = "pigeon"
-	if _, err := ProvideSender(cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "VERIFY_SMS_PROVIDER") {
+	if _, err := ProvideSender(cfg, slog.Default(), text); err == nil || !strings.Contains(err.Error(), "VERIFY_SMS_PROVIDER") {
 		t.Fatalf("unknown provider err = %v", err)
 	}
 }
