@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -77,9 +78,9 @@ func RetryBackoff(n int, base, max time.Duration) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
-// Redact returns s with the message's code and full number masked, for an
-// error text that may echo them (providers often quote the number, or the
-// text that holds the code) on its way to a log.
+// Redact returns s with the message's code and every phone number masked,
+// for an error text that may echo them (providers often quote the number,
+// in any format, or the text that holds the code) on its way to a log.
 func (m SMSMessage) Redact(s string) string {
 	if m.Code != "" {
 		s = strings.ReplaceAll(s, string(m.Code), "[code]")
@@ -88,5 +89,24 @@ func (m SMSMessage) Redact(s string) string {
 		s = strings.ReplaceAll(s, e164, m.To.String())
 		s = strings.ReplaceAll(s, e164[1:], m.To.String())
 	}
-	return s
+	return digitRun.ReplaceAllStringFunc(s, maskDigits)
+}
+
+// digitRun matches what may be a phone number: 7 or more digits, optionally
+// after "+" and with single separators between them ("13812345678",
+// "+1 500-555-0001").
+var digitRun = regexp.MustCompile(`\+?[0-9](?:[ ().-]?[0-9]){6,}`)
+
+// maskDigits replaces every character of m but its last four digits by "*".
+func maskDigits(m string) string {
+	b := []byte(m)
+	keep := 4
+	for i := len(b) - 1; i >= 0; i-- {
+		if keep > 0 && '0' <= b[i] && b[i] <= '9' {
+			keep--
+			continue
+		}
+		b[i] = '*'
+	}
+	return string(b)
 }
