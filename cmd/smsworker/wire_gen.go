@@ -28,13 +28,13 @@ func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*w
 		cleanup()
 		return nil, nil, err
 	}
-	smsSender, err := wiring.ProvideSender(cfg, logger, renderer)
+	metrics := wiring.ProvideMetrics()
+	smsSender, err := wiring.ProvideSender(cfg, logger, renderer, metrics)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	clock := _wireClockValue
-	metrics := wiring.ProvideMetrics()
 	sealer, err := wiring.ProvideSealer(cfg)
 	if err != nil {
 		cleanup()

@@ -53,12 +53,12 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
-	smsSender, err := wiring.ProvideSender(cfg, logger, smstextRenderer)
+	metrics := wiring.ProvideMetrics()
+	smsSender, err := wiring.ProvideSender(cfg, logger, smstextRenderer, metrics)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	metrics := wiring.ProvideMetrics()
 	sealer, err := wiring.ProvideSealer(cfg)
 	if err != nil {
 		cleanup()

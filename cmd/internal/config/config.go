@@ -15,9 +15,12 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/lemonmall/verifyd/adapters/aliyunsms"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
 	"github.com/lemonmall/verifyd/adapters/smstext"
+	"github.com/lemonmall/verifyd/adapters/tencentsms"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
+	"github.com/lemonmall/verifyd/adapters/webhooksms"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -27,18 +30,15 @@ const (
 	StoreRedis  = "redis"
 )
 
-// SMS providers.
-const (
-	SMSLog    = "log"
-	SMSTwilio = "twilio"
-)
-
 // Config is everything verifyd's binaries read from the environment.
 type Config struct {
-	Addr          string
-	Store         string
-	RedisURL      string
+	Addr     string
+	Store    string
+	RedisURL string
+	// SMSProvider is VERIFY_SMS_PROVIDER as given, normalized; SMSProviders
+	// the same as a list, in order of preference.
 	SMSProvider   string
+	SMSProviders  []string
 	CodeSecret    []byte
 	DefaultRegion string
 	// Language is what users read when their request names none
@@ -50,6 +50,9 @@ type Config struct {
 	SMSQueueSize    int
 	ShutdownTimeout time.Duration
 	Twilio          twiliosms.Config
+	Aliyun          aliyunsms.Config
+	Tencent         tencentsms.Config
+	Webhook         webhooksms.Config
 	// SMSTemplates are the message texts of the providers that send free
 	// text (VERIFY_SMS_TEMPLATE_EN, VERIFY_SMS_TEMPLATE_ZH).
 	SMSTemplates smstext.Templates
@@ -76,7 +79,6 @@ func Load(getenv Getenv) (Config, error) {
 		Addr:            p.str("VERIFY_ADDR", ":8000"),
 		Store:           p.oneOf("VERIFY_STORE", StoreMemory, StoreMemory, StoreRedis),
 		RedisURL:        p.str("VERIFY_REDIS_URL", "redis://127.0.0.1:6379/2"),
-		SMSProvider:     p.oneOf("VERIFY_SMS_PROVIDER", SMSLog, SMSLog, SMSTwilio),
 		DefaultRegion:   strings.ToUpper(p.str("VERIFY_DEFAULT_REGION", "CN")),
 		Language:        domain.Language(p.oneOf("VERIFY_LANGUAGE", string(domain.English), string(domain.English), string(domain.Chinese))),
 		LogLevel:        p.level("VERIFY_LOG_LEVEL"),
@@ -122,37 +124,7 @@ func Load(getenv Getenv) (Config, error) {
 		}
 	}
 
-	// Trimmed like every other value: secrets mounted from files often end
-	// in a newline.
-	cfg.Twilio = twiliosms.Config{
-		AccountSID:          p.str("TWILIO_ACCOUNT_SID", ""),
-		AuthToken:           p.str("TWILIO_AUTH_TOKEN", ""),
-		FromNumber:          p.str("TWILIO_FROM_NUMBER", ""),
-		MessagingServiceSID: p.str("TWILIO_MESSAGING_SERVICE_SID", ""),
-		APIBaseURL:          p.str("TWILIO_API_BASE_URL", ""),
-		Timeout:             10 * time.Second,
-	}
-	if cfg.SMSProvider == SMSTwilio {
-		missing := false
-		for _, v := range []struct{ name, value string }{
-			{"TWILIO_ACCOUNT_SID", cfg.Twilio.AccountSID},
-			{"TWILIO_AUTH_TOKEN", cfg.Twilio.AuthToken},
-		} {
-			if v.value == "" {
-				p.fail("%s: required when VERIFY_SMS_PROVIDER=twilio", v.name)
-				missing = true
-			}
-		}
-		if cfg.Twilio.FromNumber == "" && cfg.Twilio.MessagingServiceSID == "" {
-			p.fail("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is required when VERIFY_SMS_PROVIDER=twilio")
-			missing = true
-		}
-		if !missing {
-			if err := cfg.Twilio.Validate(); err != nil {
-				p.fail("TWILIO_* settings: %v", err)
-			}
-		}
-	}
+	p.smsProviders(&cfg)
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}
