@@ -337,7 +337,11 @@ func mapError(err error, status int, to domain.PhoneNumber, text string) error {
 }
 
 func apiError(status, code int, msg string, cause error) *domain.SendError {
-	retryable := status == http.StatusTooManyRequests || code == codeTooManyRequests || status >= 500
+	// Rejected credentials are the account's trouble, not the number's: as
+	// with every provider, only a refusal of the number is permanent, so a
+	// failover list can still deliver through the next provider.
+	retryable := status == http.StatusTooManyRequests || code == codeTooManyRequests || status >= 500 ||
+		status == http.StatusUnauthorized
 	reason := knownReasons[code]
 	switch {
 	case reason != "" && msg != "":

@@ -231,7 +231,7 @@ func TestSender_MapsTwilioErrors(t *testing.T) {
 		{"not a mobile", 400, 21614, "'To' number " + to + " is not a valid mobile number", false},
 		{"unsubscribed", 400, 21610, "Attempt to send to unsubscribed recipient", false},
 		{"region not enabled", 400, 21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: " + to, false},
-		{"bad credentials", 401, 20003, "Authenticate", false},
+		{"bad credentials", 401, 20003, "Authenticate", true},
 		{"other client error echoing the body", 400, 21602, "Message body '" + testBody + "' is invalid", false},
 		{"rate limited", 429, 20429, "Too Many Requests", true},
 		{"rate limit code on a 400", 400, 20429, "Too Many Requests", true},

@@ -134,6 +134,8 @@ func Load(getenv Getenv) (Config, error) {
 type parser struct {
 	getenv Getenv
 	errs   []error
+	// providers is the normalized VERIFY_SMS_PROVIDER, for error texts.
+	providers string
 }
 
 func (p *parser) fail(format string, args ...any) {

@@ -61,6 +61,7 @@ func (p *parser) smsProviders(cfg *Config) {
 	}
 	cfg.SMSProviders = names
 	cfg.SMSProvider = strings.Join(names, ",")
+	p.providers = cfg.SMSProvider
 
 	cfg.Twilio = twiliosms.Config{
 		AccountSID:          p.str("TWILIO_ACCOUNT_SID", ""),
@@ -99,7 +100,7 @@ func (p *parser) smsProviders(cfg *Config) {
 		case SMSTwilio:
 			missing := p.require(name, required{"TWILIO_ACCOUNT_SID", cfg.Twilio.AccountSID}, required{"TWILIO_AUTH_TOKEN", cfg.Twilio.AuthToken})
 			if cfg.Twilio.FromNumber == "" && cfg.Twilio.MessagingServiceSID == "" {
-				p.fail("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is required when VERIFY_SMS_PROVIDER includes twilio")
+				p.fail("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is required %s", p.forProvider(name))
 				missing = true
 			}
 			if !missing {
@@ -135,11 +136,21 @@ func (p *parser) smsProviders(cfg *Config) {
 func (p *parser) require(provider string, vars ...required) (missing bool) {
 	for _, v := range vars {
 		if v.value == "" {
-			p.fail("%s: required when VERIFY_SMS_PROVIDER includes %s", v.name, provider)
+			p.fail("%s: required %s", v.name, p.forProvider(provider))
 			missing = true
 		}
 	}
 	return missing
+}
+
+// forProvider says which setting made a variable required:
+// "when VERIFY_SMS_PROVIDER=twilio", or "for twilio in
+// VERIFY_SMS_PROVIDER=aliyun,twilio".
+func (p *parser) forProvider(provider string) string {
+	if p.providers == provider {
+		return "when VERIFY_SMS_PROVIDER=" + provider
+	}
+	return "for " + provider + " in VERIFY_SMS_PROVIDER=" + p.providers
 }
 
 // check reports a provider's own validation error, which never echoes a

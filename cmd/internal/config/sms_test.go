@@ -39,18 +39,18 @@ func TestLoad_EachMissingProviderVariableOnItsOwnLine(t *testing.T) {
 	}
 	lines := strings.Split(err.Error(), "\n")
 	for _, want := range []string{
-		"ALIBABA_CLOUD_ACCESS_KEY_ID: required when VERIFY_SMS_PROVIDER includes aliyun",
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET: required when VERIFY_SMS_PROVIDER includes aliyun",
-		"ALIYUN_SMS_TEMPLATE_CODE: required when VERIFY_SMS_PROVIDER includes aliyun",
-		"TENCENTCLOUD_SECRET_ID: required when VERIFY_SMS_PROVIDER includes tencent",
-		"TENCENT_SMS_SDK_APP_ID: required when VERIFY_SMS_PROVIDER includes tencent",
-		"TENCENT_SMS_SIGN_NAME: required when VERIFY_SMS_PROVIDER includes tencent",
-		"TENCENT_SMS_TEMPLATE_ID: required when VERIFY_SMS_PROVIDER includes tencent",
-		"VERIFY_SMS_WEBHOOK_URL: required when VERIFY_SMS_PROVIDER includes webhook",
-		"VERIFY_SMS_WEBHOOK_SECRET: required when VERIFY_SMS_PROVIDER includes webhook",
-		"TWILIO_ACCOUNT_SID: required when VERIFY_SMS_PROVIDER includes twilio",
-		"TWILIO_AUTH_TOKEN: required when VERIFY_SMS_PROVIDER includes twilio",
-		"TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is required when VERIFY_SMS_PROVIDER includes twilio",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID: required for aliyun in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET: required for aliyun in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"ALIYUN_SMS_TEMPLATE_CODE: required for aliyun in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"TENCENTCLOUD_SECRET_ID: required for tencent in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"TENCENT_SMS_SDK_APP_ID: required for tencent in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"TENCENT_SMS_SIGN_NAME: required for tencent in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"TENCENT_SMS_TEMPLATE_ID: required for tencent in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"VERIFY_SMS_WEBHOOK_URL: required for webhook in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"VERIFY_SMS_WEBHOOK_SECRET: required for webhook in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"TWILIO_ACCOUNT_SID: required for twilio in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"TWILIO_AUTH_TOKEN: required for twilio in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
+		"TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is required for twilio in VERIFY_SMS_PROVIDER=aliyun,tencent,webhook,twilio",
 	} {
 		if !slices.Contains(lines, want) {
 			t.Errorf("no line %q in:\n%s", want, err)
@@ -61,6 +61,11 @@ func TestLoad_EachMissingProviderVariableOnItsOwnLine(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "tencent-secret-key") {
 		t.Error("a secret is echoed")
+	}
+	// A single provider is named as configured.
+	_, err = Load(env(map[string]string{"VERIFY_SMS_PROVIDER": "tencent"}))
+	if err == nil || !slices.Contains(strings.Split(err.Error(), "\n"), "TENCENTCLOUD_SECRET_ID: required when VERIFY_SMS_PROVIDER=tencent") {
+		t.Errorf("single provider: %v", err)
 	}
 }
 
