@@ -127,7 +127,7 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 	msg := domain.SMSMessage{
 		ID:        id,
 		To:        in.Phone,
-		Text:      MessageText(code, uc.policy),
+		Code:      code,
 		Lang:      in.Lang,
 		CreatedAt: now,
 		ExpiresAt: now.Add(uc.policy.CodeTTL),
@@ -160,16 +160,3 @@ func (uc *RequestSMSCode) withdraw(ctx context.Context, phone domain.PhoneNumber
 // withdrawTimeout bounds the undo of an issued code whose message could not
 // be queued.
 const withdrawTimeout = 2 * time.Second
-
-// MessageText is the SMS body: the code and how long it lasts.
-func MessageText(code domain.SMSCode, policy domain.Policy) string {
-	minutes := int(policy.CodeTTL.Round(time.Minute).Minutes())
-	unit := "minutes"
-	if minutes == 1 {
-		unit = "minute"
-	}
-	if minutes < 1 {
-		return fmt.Sprintf("Your verification code is %s. It expires in %d seconds.", code, int(policy.CodeTTL.Seconds()))
-	}
-	return fmt.Sprintf("Your verification code is %s. It expires in %d %s.", code, minutes, unit)
-}

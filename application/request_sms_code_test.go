@@ -55,7 +55,7 @@ const msgID = "m0000000000000000001"
 func TestRequestSMSCode_RightCaptchaSendsTheCodeAndStoresOnlyItsDigest(t *testing.T) {
 	r := newRequestRig(t, "123456", msgID)
 	phone := testPhone(t)
-	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: phone, ChallengeID: testUUID, ImageCode: "AB3k"})
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: phone, ChallengeID: testUUID, ImageCode: "AB3k", Lang: domain.Chinese})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +63,11 @@ func TestRequestSMSCode_RightCaptchaSendsTheCodeAndStoresOnlyItsDigest(t *testin
 		t.Fatalf("outbox got %d messages, want 1", len(r.outbox.sent))
 	}
 	msg := r.outbox.sent[0]
-	want := "Your verification code is 123456. It expires in 5 minutes."
-	if msg.Text != want || msg.To != phone || msg.ID != msgID {
-		t.Errorf("message %q to %s id %s, want %q to %s", msg.Text, msg.To.E164(), msg.ID, want, phone.E164())
+	if msg.Code != "123456" || msg.To != phone || msg.ID != msgID || msg.Lang != domain.Chinese {
+		t.Errorf("message code %q to %s id %s lang %q, want 123456 to %s in zh", msg.Code, msg.To.E164(), msg.ID, msg.Lang, phone.E164())
 	}
-	if !msg.ExpiresAt.Equal(r.now.Add(300 * time.Second)) {
-		t.Errorf("expires at %v, want now+300s", msg.ExpiresAt)
+	if !msg.CreatedAt.Equal(r.now) || msg.Lifetime() != 300*time.Second {
+		t.Errorf("created at %v, lifetime %v; want now and 300s", msg.CreatedAt, msg.Lifetime())
 	}
 	stored := r.codes.m[phone.E164()].code
 	if string(stored.Digest) != string(r.digester.Digest(phone, "123456")) {
@@ -159,14 +158,6 @@ func TestRequestSMSCode_RefusesMissingInput(t *testing.T) {
 	}
 	if err := r.uc.Handle(t.Context(), RequestSMSCodeInput{ChallengeID: testUUID, ImageCode: "ab3k"}); !errors.Is(err, domain.ErrInvalidPhone) {
 		t.Errorf("missing phone: %v", err)
-	}
-}
-
-func TestMessageText_SaysTheCodeAndItsLifetime(t *testing.T) {
-	p := domain.DefaultPolicy()
-	p.CodeTTL = time.Minute
-	if got := MessageText("000123", p); got != "Your verification code is 000123. It expires in 1 minute." {
-		t.Errorf("got %q", got)
 	}
 }
 

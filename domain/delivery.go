@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"errors"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -27,9 +29,29 @@ const (
 	DeliveryDropped DeliveryOutcome = "dropped"
 )
 
-// DeliveryObserver is told of every delivery outcome.
+// DeliveryFailedOver is a retryable failure of one provider that was handed
+// at once to the next provider of a failover list: not an outcome of the
+// message, which the next provider decides, but of that provider.
+const DeliveryFailedOver DeliveryOutcome = "failed_over"
+
+// DeliveryObserver is told of every delivery outcome. provider names the
+// provider that delivered, refused or failed the message; it is empty when
+// no provider was reached (expired, dropped, a cancelled send).
 type DeliveryObserver interface {
-	ObserveDelivery(outcome DeliveryOutcome)
+	ObserveDelivery(outcome DeliveryOutcome, provider string)
+}
+
+// SendProvider names the provider behind a send's result: the receipt's on
+// success, the *SendError's on failure, "" when neither says.
+func SendProvider(receipt SMSReceipt, err error) string {
+	if err == nil {
+		return receipt.Provider
+	}
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Provider
+	}
+	return ""
 }
 
 // The seed's retry rule for sending an SMS: one try and three retries, with
@@ -56,16 +78,35 @@ func RetryBackoff(n int, base, max time.Duration) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
-// Redact returns s with the message's text and full number masked, for an
-// error text that may echo them (providers often quote the number) on its
-// way to a log.
+// Redact returns s with the message's code and every phone number masked,
+// for an error text that may echo them (providers often quote the number,
+// in any format, or the text that holds the code) on its way to a log.
 func (m SMSMessage) Redact(s string) string {
-	if m.Text != "" {
-		s = strings.ReplaceAll(s, m.Text, "[text]")
+	if m.Code != "" {
+		s = strings.ReplaceAll(s, string(m.Code), "[code]")
 	}
 	if e164 := m.To.E164(); e164 != "" {
 		s = strings.ReplaceAll(s, e164, m.To.String())
 		s = strings.ReplaceAll(s, e164[1:], m.To.String())
 	}
-	return s
+	return digitRun.ReplaceAllStringFunc(s, maskDigits)
+}
+
+// digitRun matches what may be a phone number: 7 or more digits, optionally
+// after "+" and with single separators between them ("13812345678",
+// "+1 500-555-0001").
+var digitRun = regexp.MustCompile(`\+?[0-9](?:[ ().-]?[0-9]){6,}`)
+
+// maskDigits replaces every character of m but its last four digits by "*".
+func maskDigits(m string) string {
+	b := []byte(m)
+	keep := 4
+	for i := len(b) - 1; i >= 0; i-- {
+		if keep > 0 && '0' <= b[i] && b[i] <= '9' {
+			keep--
+			continue
+		}
+		b[i] = '*'
+	}
+	return string(b)
 }

@@ -79,19 +79,34 @@ type PhoneParser interface {
 	ParsePhone(raw string) (PhoneNumber, error)
 }
 
-// SMSSender delivers one text message. Implementations return a *SendError
-// for provider refusals so callers can tell whether to retry.
+// SMSSender delivers one message through an SMS provider. Implementations
+// return a *SendError for provider refusals so callers can tell whether to
+// retry, and never put the code or the full number in an error.
 type SMSSender interface {
-	SendSMS(ctx context.Context, to PhoneNumber, text string) error
+	// SendSMS delivers msg and says which provider accepted it, so delivery
+	// logs and metrics can name it when several providers fail over.
+	SendSMS(ctx context.Context, msg SMSMessage) (SMSReceipt, error)
 }
 
-// SMSMessage is a message handed to an SMSOutbox.
+// SMSReceipt is what a provider answered for an accepted message.
+type SMSReceipt struct {
+	// Provider names the provider that accepted the message ("twilio",
+	// "aliyun", ...).
+	Provider string
+	// Reference is the provider's id for the message, if it gave one: what
+	// its support asks for when a message did not arrive.
+	Reference string
+}
+
+// SMSMessage is a message handed to an SMSOutbox. It carries the code, not a
+// rendered text: providers that send free text render it in the message's
+// language, template-based providers send the code as a parameter.
 type SMSMessage struct {
 	// ID identifies the message across retries and redeliveries.
 	ID string
 	To PhoneNumber
-	// Text contains the code: keep it out of logs.
-	Text string
+	// Code is the one-time code: keep it out of logs.
+	Code SMSCode
 	// Lang is the language the requester reads; zero means the default.
 	Lang Language
 	// CreatedAt and ExpiresAt bound when sending still makes sense: a code
@@ -99,6 +114,10 @@ type SMSMessage struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
+
+// Lifetime is how long the code is valid from when it was issued: what the
+// message tells the user.
+func (m SMSMessage) Lifetime() time.Duration { return m.ExpiresAt.Sub(m.CreatedAt) }
 
 // SMSOutbox accepts messages for delivery in the background, so a request
 // never waits for the SMS provider.

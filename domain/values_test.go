@@ -104,9 +104,9 @@ func TestIsRetryableSend(t *testing.T) {
 	}
 }
 
-func TestSMSMessage_RedactMasksTextAndNumber(t *testing.T) {
+func TestSMSMessage_RedactMasksCodeAndNumber(t *testing.T) {
 	to, _ := NewPhoneNumber("+8613800138000", "CN", LineMobile)
-	m := SMSMessage{To: to, Text: "Your verification code is 123456."}
+	m := SMSMessage{To: to, Code: "123456"}
 	got := m.Redact(`provider: "Your verification code is 123456." to +8613800138000 (8613800138000)`)
 	if strings.Contains(got, "123456") || strings.Contains(got, "13800138000") {
 		t.Fatalf("Redact left a secret: %s", got)

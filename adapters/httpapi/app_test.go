@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,15 +85,13 @@ func (b *inbox) Enqueue(_ context.Context, m domain.SMSMessage) error {
 	return nil
 }
 
-var codeInText = regexp.MustCompile(`\b(\d{6})\b`)
-
 func (b *inbox) lastCode(t *testing.T, e164 string) string {
 	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i := len(b.msgs) - 1; i >= 0; i-- {
 		if b.msgs[i].To.E164() == e164 {
-			return codeInText.FindStringSubmatch(b.msgs[i].Text)[1]
+			return string(b.msgs[i].Code)
 		}
 	}
 	t.Fatalf("no SMS to %s", e164)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -19,32 +20,41 @@ const logMessage = "sms (log sender, development only)"
 // selected in production.
 type Sender struct {
 	logger *slog.Logger
+	text   *smstext.Renderer
 }
 
 var _ domain.SMSSender = (*Sender)(nil)
 
-// NewSender returns a Sender writing to logger; a nil logger means
-// slog.Default(), so the zero configuration still shows the code somewhere.
-func NewSender(logger *slog.Logger) *Sender {
+// NewSender returns a Sender writing texts rendered by text to logger; a nil
+// logger means slog.Default(), so the zero configuration still shows the code
+// somewhere. A nil text panics.
+func NewSender(logger *slog.Logger, text *smstext.Renderer) *Sender {
+	if text == nil {
+		panic("logsms.NewSender: nil text renderer")
+	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Sender{logger: logger}
+	return &Sender{logger: logger, text: text}
 }
 
-// SendSMS writes one Info line with the full E.164 number and the text. It
-// refuses a zero number the way a real provider would, and a cancelled ctx so
-// callers see the same behaviour as with a real sender.
-func (s *Sender) SendSMS(ctx context.Context, to domain.PhoneNumber, text string) error {
-	if to.IsZero() {
-		return &domain.SendError{Provider: "log", Retryable: false, Reason: "no recipient number"}
+// provider is the name in receipts and errors.
+const provider = "log"
+
+// SendSMS writes one Info line with the full E.164 number and the text in
+// the message's language. It refuses a zero number the way a real provider
+// would, and a cancelled ctx so callers see the same behaviour as with a
+// real sender.
+func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMSReceipt, error) {
+	if msg.To.IsZero() {
+		return domain.SMSReceipt{}, &domain.SendError{Provider: provider, Retryable: false, Reason: "no recipient number"}
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return domain.SMSReceipt{}, err
 	}
 	s.logger.LogAttrs(ctx, slog.LevelInfo, logMessage,
-		slog.String("to", to.E164()),
-		slog.String("text", text),
+		slog.String("to", msg.To.E164()),
+		slog.String("text", s.text.Render(msg)),
 	)
-	return nil
+	return domain.SMSReceipt{Provider: provider, Reference: msg.ID}, nil
 }

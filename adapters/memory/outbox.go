@@ -175,28 +175,29 @@ func (o *Outbox) deliver(msg domain.SMSMessage) {
 	last := false // set once shutdown turned the next attempt into the last
 	for attempt := 1; ; attempt++ {
 		if o.sendCtx.Err() != nil {
-			o.log(slog.LevelError, msg, attempt-1, domain.DeliveryDropped, nil)
+			o.log(slog.LevelError, msg, attempt-1, domain.DeliveryDropped, "", nil)
 			return
 		}
 		if !msg.ExpiresAt.IsZero() && !o.clock.Now().Before(msg.ExpiresAt) {
-			o.log(slog.LevelWarn, msg, attempt-1, domain.DeliveryExpired, nil)
+			o.log(slog.LevelWarn, msg, attempt-1, domain.DeliveryExpired, "", nil)
 			return
 		}
 
-		err := o.sender.SendSMS(o.sendCtx, msg.To, msg.Text)
+		receipt, err := o.sender.SendSMS(o.sendCtx, msg)
+		provider := domain.SendProvider(receipt, err)
 		switch {
 		case err == nil:
-			o.log(slog.LevelInfo, msg, attempt, domain.DeliveryDelivered, nil)
+			o.log(slog.LevelInfo, msg, attempt, domain.DeliveryDelivered, provider, nil)
 			return
 		case !domain.IsRetryableSend(err):
-			o.log(slog.LevelError, msg, attempt, domain.DeliveryFailed, err)
+			o.log(slog.LevelError, msg, attempt, domain.DeliveryFailed, provider, err)
 			return
 		case last || attempt >= o.cfg.MaxAttempts:
-			o.log(slog.LevelError, msg, attempt, domain.DeliveryGaveUp, err)
+			o.log(slog.LevelError, msg, attempt, domain.DeliveryGaveUp, provider, err)
 			return
 		}
 
-		o.log(slog.LevelWarn, msg, attempt, domain.DeliveryRetrying, err)
+		o.log(slog.LevelWarn, msg, attempt, domain.DeliveryRetrying, provider, err)
 		if !o.wait(o.backoff(attempt)) {
 			last = true
 		}
@@ -228,16 +229,20 @@ func (o *Outbox) backoff(n int) time.Duration {
 
 // log writes the one line describing an outcome; attempt is the number of
 // sends made so far (0 when a message expired or was dropped before its
-// first). It names the phone only masked and never the text.
-func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, err error) {
+// first). It names the phone only masked and never the code; provider is the
+// one that answered the last send, "" when none did.
+func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, provider string, err error) {
 	if o.cfg.Observer != nil {
-		o.cfg.Observer.ObserveDelivery(outcome)
+		o.cfg.Observer.ObserveDelivery(outcome, provider)
 	}
 	attrs := []slog.Attr{
 		slog.String("message_id", msg.ID),
 		slog.String("to", msg.To.String()),
 		slog.Int("attempt", attempt),
 		slog.String("outcome", string(outcome)),
+	}
+	if provider != "" {
+		attrs = append(attrs, slog.String("provider", provider))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", msg.Redact(err.Error())))

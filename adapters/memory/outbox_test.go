@@ -18,7 +18,7 @@ import (
 // outboxWaitLimit only bounds a broken test; no assertion depends on timing.
 const outboxWaitLimit = 10 * time.Second
 
-const outboxTestText = "Your verifyd code is 482913"
+const outboxTestCode = "482913"
 
 var (
 	outboxTemporary = &domain.SendError{Provider: "fake", Code: 503, Retryable: true, Reason: "unavailable"}
@@ -29,16 +29,16 @@ var (
 type outboxFakeSender struct {
 	mu      sync.Mutex
 	calls   []string // E.164 of each call
-	texts   []string
+	codes   []domain.SMSCode
 	results []error                          // result of call i; nil past the end
 	before  func(n int, ctx context.Context) // runs before call n (1-based) returns
 	called  chan int                         // receives n after call n, if not nil
 }
 
-func (s *outboxFakeSender) SendSMS(ctx context.Context, to domain.PhoneNumber, text string) error {
+func (s *outboxFakeSender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMSReceipt, error) {
 	s.mu.Lock()
-	s.calls = append(s.calls, to.E164())
-	s.texts = append(s.texts, text)
+	s.calls = append(s.calls, msg.To.E164())
+	s.codes = append(s.codes, msg.Code)
 	n := len(s.calls)
 	var err error
 	if n <= len(s.results) {
@@ -52,7 +52,10 @@ func (s *outboxFakeSender) SendSMS(ctx context.Context, to domain.PhoneNumber, t
 	if s.called != nil {
 		s.called <- n
 	}
-	return err
+	if err != nil {
+		return domain.SMSReceipt{}, err
+	}
+	return domain.SMSReceipt{Provider: "fake"}, nil
 }
 
 func (s *outboxFakeSender) count() int {
@@ -115,7 +118,7 @@ func (h *outboxHarness) message(t *testing.T, id string) domain.SMSMessage {
 		t.Fatal(err)
 	}
 	now := h.clock.Now()
-	return domain.SMSMessage{ID: id, To: to, Text: outboxTestText, CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
+	return domain.SMSMessage{ID: id, To: to, Code: outboxTestCode, CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
 }
 
 func (h *outboxHarness) enqueue(t *testing.T, msg domain.SMSMessage) {
@@ -139,7 +142,7 @@ func (h *outboxHarness) close(t *testing.T) {
 func (h *outboxHarness) assertLogsClean(t *testing.T) {
 	t.Helper()
 	logs := h.logs.String()
-	for _, secret := range []string{outboxTestText, "482913", "+8613812345678", "8613812345678"} {
+	for _, secret := range []string{outboxTestCode, "+8613812345678", "8613812345678"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q:\n%s", secret, logs)
 		}
@@ -185,8 +188,8 @@ func TestOutbox_DeliversMessageOnce(t *testing.T) {
 	if got := h.sender.count(); got != 1 {
 		t.Fatalf("sender called %d times, want 1", got)
 	}
-	if h.sender.calls[0] != "+8613812345678" || h.sender.texts[0] != outboxTestText {
-		t.Errorf("sent %q to %q", h.sender.texts[0], h.sender.calls[0])
+	if h.sender.calls[0] != "+8613812345678" || h.sender.codes[0] != outboxTestCode {
+		t.Errorf("sent %q to %q", h.sender.codes[0], h.sender.calls[0])
 	}
 	h.assertLogged(t, "m1", "delivered")
 }
@@ -407,7 +410,7 @@ func TestOutbox_StopsRetryingOnceExpired(t *testing.T) {
 func TestOutbox_ErrorsEchoingTheTextAreRedacted(t *testing.T) {
 	echo := &domain.SendError{
 		Provider: "fake",
-		Reason:   fmt.Sprintf("body %q to +8613812345678 refused", outboxTestText),
+		Reason:   fmt.Sprintf("body %q to +8613812345678 refused", "Your code is "+outboxTestCode),
 	}
 	h := newOutboxHarness(t, &outboxFakeSender{results: []error{echo}}, memory.OutboxConfig{})
 

@@ -30,6 +30,7 @@ type Metrics struct {
 	smsSent       prometheus.Counter
 	smsFailed     *prometheus.CounterVec
 	smsRetries    prometheus.Counter
+	smsProviders  *prometheus.CounterVec
 	verifications *prometheus.CounterVec
 	throttled     *prometheus.CounterVec
 	storeErrors   *prometheus.CounterVec
@@ -70,6 +71,10 @@ func New() *Metrics {
 			Namespace: namespace, Name: "sms_retries_total",
 			Help: "Failed send attempts that will be retried.",
 		}),
+		smsProviders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "sms_provider_outcomes_total",
+			Help: "SMS send outcomes by the provider that answered: delivered, retrying, failed, gave_up, and failed_over (a retryable failure handed to the next provider of a failover list).",
+		}, []string{"provider", "outcome"}),
 		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "verifications_total",
 			Help: "SMS code verifications by outcome: success, mismatch, throttled, invalid, error.",
@@ -87,7 +92,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latency, m.captchas, m.smsRequested, m.smsSent, m.smsFailed, m.smsRetries,
-		m.verifications, m.throttled, m.storeErrors,
+		m.smsProviders, m.verifications, m.throttled, m.storeErrors,
 	)
 	for _, r := range []domain.DeliveryOutcome{domain.DeliveryFailed, domain.DeliveryGaveUp, domain.DeliveryExpired, domain.DeliveryDropped} {
 		m.smsFailed.WithLabelValues(string(r))
@@ -125,9 +130,15 @@ func (m *Metrics) Throttled(route string) { m.throttled.WithLabelValues(route).I
 // StoreError counts one request failed by an unavailable store on route.
 func (m *Metrics) StoreError(route string) { m.storeErrors.WithLabelValues(route).Inc() }
 
-// ObserveDelivery counts SMS outcomes reported by an outbox or worker.
-func (m *Metrics) ObserveDelivery(outcome domain.DeliveryOutcome) {
+// ObserveDelivery counts SMS outcomes reported by an outbox, a worker or a
+// failover sender, per provider when one answered. A failover hop is not an
+// outcome of the message, so only the per-provider series counts it.
+func (m *Metrics) ObserveDelivery(outcome domain.DeliveryOutcome, provider string) {
+	if provider != "" {
+		m.smsProviders.WithLabelValues(provider, string(outcome)).Inc()
+	}
 	switch outcome {
+	case domain.DeliveryFailedOver:
 	case domain.DeliveryDelivered:
 		m.smsSent.Inc()
 	case domain.DeliveryRetrying:

@@ -73,7 +73,8 @@ const (
 	fieldID        = "id"
 	fieldTo        = "to"
 	fieldRegion    = "region"
-	fieldText      = "text"
+	fieldCode      = "code" // sealed
+	fieldLang      = "lang"
 	fieldCreatedAt = "created_at"
 	fieldExpiresAt = "expires_at"
 )
@@ -81,7 +82,7 @@ const (
 // OutboxOptions configures an Outbox; zero fields take the defaults.
 type OutboxOptions struct {
 	Keys StreamKeys
-	// Sealer encrypts message texts; required.
+	// Sealer encrypts message codes; required.
 	Sealer *Sealer
 	// MaxLen is how many entries the stream may hold (waiting and in
 	// flight) before Enqueue answers domain.ErrOutboxFull: with no worker
@@ -137,7 +138,7 @@ func NewOutbox(client rueidis.Client, opts OutboxOptions) *Outbox {
 		panic("redis: NewOutbox needs a non-nil rueidis.Client")
 	}
 	if opts.Sealer == nil {
-		panic("redis: NewOutbox needs a Sealer: message texts hold codes")
+		panic("redis: NewOutbox needs a Sealer: messages hold codes")
 	}
 	if opts.MaxLen <= 0 {
 		opts.MaxLen = DefaultOutboxMaxLen
@@ -149,8 +150,8 @@ func NewOutbox(client rueidis.Client, opts OutboxOptions) *Outbox {
 func (o *Outbox) Keys() StreamKeys { return o.keys }
 
 // Enqueue appends msg to the stream. It needs an id, a recipient and an
-// ExpiresAt after CreatedAt: the lifetime bounds how long the text stays in
-// Redis. A full stream answers an error wrapping domain.ErrOutboxFull; an
+// ExpiresAt after CreatedAt: the lifetime bounds how long the sealed code
+// stays in Redis. A full stream answers an error wrapping domain.ErrOutboxFull; an
 // unreachable Redis one wrapping domain.ErrStoreUnavailable.
 func (o *Outbox) Enqueue(ctx context.Context, msg domain.SMSMessage) error {
 	switch {
@@ -161,7 +162,7 @@ func (o *Outbox) Enqueue(ctx context.Context, msg domain.SMSMessage) error {
 	case msg.CreatedAt.IsZero() || !msg.ExpiresAt.After(msg.CreatedAt):
 		return errors.New("redis outbox: message needs a CreatedAt and a later ExpiresAt")
 	}
-	sealed, err := o.sealer.Seal(msg.ID, msg.Text)
+	sealed, err := o.sealer.Seal(msg.ID, string(msg.Code))
 	if err != nil {
 		return err
 	}
@@ -171,7 +172,8 @@ func (o *Outbox) Enqueue(ctx context.Context, msg domain.SMSMessage) error {
 		fieldID, msg.ID,
 		fieldTo, msg.To.E164(),
 		fieldRegion, msg.To.Region(),
-		fieldText, sealed,
+		fieldCode, sealed,
+		fieldLang, string(msg.Lang),
 		fieldCreatedAt, strconv.FormatInt(msg.CreatedAt.UnixMilli(), 10),
 		fieldExpiresAt, strconv.FormatInt(msg.ExpiresAt.UnixMilli(), 10),
 	}
@@ -201,18 +203,19 @@ func decodeMessage(fields map[string]string, sealer *Sealer) (domain.SMSMessage,
 	if err1 != nil || err2 != nil {
 		return domain.SMSMessage{ID: id, To: to}, errors.New("entry has no valid created_at and expires_at")
 	}
-	sealed, ok := fields[fieldText]
+	sealed, ok := fields[fieldCode]
 	if !ok || sealed == "" {
-		return domain.SMSMessage{ID: id, To: to}, errors.New("entry has no text")
+		return domain.SMSMessage{ID: id, To: to}, errors.New("entry has no code")
 	}
-	text, err := sealer.Open(id, sealed)
+	code, err := sealer.Open(id, sealed)
 	if err != nil {
-		return domain.SMSMessage{ID: id, To: to}, fmt.Errorf("entry text: %w", err)
+		return domain.SMSMessage{ID: id, To: to}, fmt.Errorf("entry code: %w", err)
 	}
 	return domain.SMSMessage{
 		ID:        id,
 		To:        to,
-		Text:      text,
+		Code:      domain.SMSCode(code),
+		Lang:      domain.Language(fields[fieldLang]),
 		CreatedAt: time.UnixMilli(created),
 		ExpiresAt: time.UnixMilli(expires),
 	}, nil

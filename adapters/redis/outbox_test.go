@@ -45,7 +45,8 @@ func testMessage(t *testing.T, lifetime time.Duration) domain.SMSMessage {
 	return domain.SMSMessage{
 		ID:        randomHex(t, 20),
 		To:        to,
-		Text:      "Your verification code is " + randomDigits(t, 6) + ". It expires in 5 minutes.",
+		Code:      domain.SMSCode(randomDigits(t, 6)),
+		Lang:      domain.Chinese,
 		CreatedAt: now,
 		ExpiresAt: now.Add(lifetime),
 	}
@@ -79,17 +80,18 @@ func TestOutbox_EnqueueAppendsTheMessageForWorkers(t *testing.T) {
 		"region":     "CN",
 		"created_at": strconv.FormatInt(msg.CreatedAt.UnixMilli(), 10),
 		"expires_at": strconv.FormatInt(msg.ExpiresAt.UnixMilli(), 10),
+		"lang":       "zh",
 	}
 	got := entries[0].FieldValues
 	if len(got) != len(want)+1 {
-		t.Errorf("entry fields %v, want %v and the sealed text", got, want)
+		t.Errorf("entry fields %v, want %v and the sealed code", got, want)
 	}
-	// The text holds the code: Redis only ever sees it sealed.
-	if strings.Contains(got["text"], msg.Text) || strings.Contains(got["text"], "Your") {
-		t.Errorf("text stored in the clear: %q", got["text"])
+	// Redis only ever sees the code sealed.
+	if strings.Contains(got["code"], string(msg.Code)) {
+		t.Errorf("code stored in the clear: %q", got["code"])
 	}
-	if text, err := testSealer.Open(msg.ID, got["text"]); err != nil || text != msg.Text {
-		t.Errorf("sealed text opens to %q, %v; want the message text", text, err)
+	if code, err := testSealer.Open(msg.ID, got["code"]); err != nil || code != string(msg.Code) {
+		t.Errorf("sealed code opens to %q, %v; want the message code", code, err)
 	}
 	for k, v := range want {
 		if got[k] != v {

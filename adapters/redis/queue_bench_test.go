@@ -18,6 +18,7 @@ import (
 	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
 	"github.com/lemonmall/verifyd/application"
@@ -175,10 +176,14 @@ func benchmarkThroughput(b *testing.B, workers int, delay time.Duration) {
 	client := redistest.Client(b)
 	keys := benchKeys(b)
 	provider := newBenchProvider(b, delay)
+	text, err := smstext.NewRenderer(smstext.Templates{}, domain.English)
+	if err != nil {
+		b.Fatal(err)
+	}
 	sender, err := twiliosms.NewSender(twiliosms.Config{
 		AccountSID: benchSID, AuthToken: "benchtoken", FromNumber: "+15005550006",
 		APIBaseURL: provider.URL,
-	})
+	}, text)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -246,7 +251,9 @@ func newBenchProvider(b *testing.B, delay time.Duration) *benchProvider {
 
 type nopSender struct{}
 
-func (nopSender) SendSMS(context.Context, domain.PhoneNumber, string) error { return nil }
+func (nopSender) SendSMS(context.Context, domain.SMSMessage) (domain.SMSReceipt, error) {
+	return domain.SMSReceipt{Provider: "nop"}, nil
+}
 
 func benchKeys(b *testing.B) redis.StreamKeys {
 	p := "bench_" + benchRandom(12, "0123456789abcdef") + "_"
@@ -269,7 +276,7 @@ func benchMessages(b *testing.B, n int) []domain.SMSMessage {
 		}
 		msgs[i] = domain.SMSMessage{
 			ID: benchRandom(20, "0123456789abcdef"), To: to, CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute),
-			Text: "Your verification code is " + benchRandom(6, domain.Digits) + ". It expires in 5 minutes.",
+			Code: domain.SMSCode(benchRandom(6, domain.Digits)),
 		}
 	}
 	return msgs

@@ -23,7 +23,7 @@ func TestQueueDepth_CountsWaitingAndPendingMessages(t *testing.T) {
 	outbox := redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys})
 	phone, _ := domain.NewPhoneNumber("+8613800138000", "CN", domain.LineMobile)
 	for i := range 3 {
-		msg := domain.SMSMessage{ID: randomHex(t, 8), To: phone, Text: "Your code", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
+		msg := domain.SMSMessage{ID: randomHex(t, 8), To: phone, Code: "123456", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
 		if err := outbox.Enqueue(t.Context(), msg); err != nil {
 			t.Fatalf("enqueue %d: %v", i, err)
 		}

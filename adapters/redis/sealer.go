@@ -12,8 +12,7 @@ import (
 	"github.com/lemonmall/verifyd/domain"
 )
 
-// Sealer encrypts message texts (they hold live codes) before they enter the
-// stream and opens them in the worker, so Redis, its replicas, snapshots and
+// Sealer encrypts the live codes of messages before they enter the stream and opens them in the worker, so Redis, its replicas, snapshots and
 // append-only files never see a code in the clear. It uses AES-256-GCM with
 // a key derived from the code secret, which every verifyd and smsworker of a
 // deployment shares, and binds each ciphertext to its message id.
@@ -22,7 +21,8 @@ type Sealer struct {
 }
 
 // sealerKeyLabel separates this key from the code digests' use of the same
-// secret.
+// secret. (It predates sealing codes rather than whole texts; the key is the
+// same either way.)
 const sealerKeyLabel = "verifyd sms outbox text v1"
 
 // NewSealer derives the key from secret (at least domain.MinCodeSecretLength

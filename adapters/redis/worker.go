@@ -41,8 +41,8 @@ const recordMargin = 5 * time.Minute
 // WorkerOptions configures a Worker; zero fields take the defaults.
 type WorkerOptions struct {
 	Keys StreamKeys
-	// Sealer opens the message texts the Outbox sealed; required, with the
-	// same secret.
+	// Sealer opens the codes the Outbox sealed; required, with the same
+	// secret.
 	Sealer *Sealer
 	// Consumer names this worker in the group; the default is
 	// host-pid-random, unique per process. Names must not be shared by
@@ -213,7 +213,7 @@ func NewWorker(client rueidis.Client, sender domain.SMSSender, clock domain.Cloc
 		panic("redis: NewWorker needs a non-nil domain.Clock")
 	}
 	if opts.Sealer == nil {
-		panic("redis: NewWorker needs a Sealer to open message texts")
+		panic("redis: NewWorker needs a Sealer to open message codes")
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -522,11 +522,12 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 			return
 		}
 
-		err = w.sender.SendSMS(ctx, msg.To, msg.Text)
+		receipt, err := w.sender.SendSMS(ctx, msg)
+		provider := domain.SendProvider(receipt, err)
 		switch {
 		case err == nil:
 			w.markSent(ctx, e.ID, msg)
-			w.logEntry(slog.LevelInfo, e.ID, msg, attempt, domain.DeliveryDelivered, nil)
+			w.logSend(slog.LevelInfo, e.ID, msg, attempt, domain.DeliveryDelivered, provider, nil)
 			return
 		case ctx.Err() != nil:
 			// Cancelled under the send: the provider may or may not have
@@ -535,14 +536,14 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 			return
 		case !domain.IsRetryableSend(err):
 			w.deadLetter(ctx, e.ID, msg, attempt, "permanent failure: "+msg.Redact(err.Error()))
-			w.logEntry(slog.LevelError, e.ID, msg, attempt, domain.DeliveryFailed, err)
+			w.logSend(slog.LevelError, e.ID, msg, attempt, domain.DeliveryFailed, provider, err)
 			return
 		case attempt >= w.opt.MaxAttempts:
 			w.deadLetter(ctx, e.ID, msg, attempt, fmt.Sprintf("gave up after %d attempts: %s", attempt, msg.Redact(err.Error())))
-			w.logEntry(slog.LevelError, e.ID, msg, attempt, domain.DeliveryGaveUp, err)
+			w.logSend(slog.LevelError, e.ID, msg, attempt, domain.DeliveryGaveUp, provider, err)
 			return
 		}
-		w.logEntry(slog.LevelWarn, e.ID, msg, attempt, domain.DeliveryRetrying, err)
+		w.logSend(slog.LevelWarn, e.ID, msg, attempt, domain.DeliveryRetrying, provider, err)
 		sleep(soft, ctx, w.backoff(attempt))
 	}
 }
@@ -791,12 +792,17 @@ func sleep(soft, hard context.Context, d time.Duration) {
 }
 
 // logEntry writes the one line describing an outcome; attempt is the number
-// of sends made so far. It names the phone only masked and never the text.
+// of sends made so far. It names the phone only masked and never the code.
 func (w *Worker) logEntry(level slog.Level, streamID string, msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, err error) {
+	w.logSend(level, streamID, msg, attempt, outcome, "", err)
+}
+
+// logSend is logEntry naming the provider that answered the send, if any.
+func (w *Worker) logSend(level slog.Level, streamID string, msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, provider string, err error) {
 	if w.opt.Observer != nil {
 		switch outcome {
 		case domain.DeliveryDelivered, domain.DeliveryRetrying, domain.DeliveryFailed, domain.DeliveryGaveUp, domain.DeliveryExpired:
-			w.opt.Observer.ObserveDelivery(outcome)
+			w.opt.Observer.ObserveDelivery(outcome, provider)
 		}
 	}
 	attrs := []slog.Attr{
@@ -805,6 +811,9 @@ func (w *Worker) logEntry(level slog.Level, streamID string, msg domain.SMSMessa
 		slog.String("to", msg.To.String()),
 		slog.Int("attempt", attempt),
 		slog.String("outcome", string(outcome)),
+	}
+	if provider != "" {
+		attrs = append(attrs, slog.String("provider", provider))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", msg.Redact(err.Error())))

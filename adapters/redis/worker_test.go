@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,7 +32,7 @@ type fakeSender struct {
 	mu     sync.Mutex
 	calls  map[string]int
 	ok     map[string]int
-	texts  []string
+	codes  []domain.SMSCode
 	script func(ctx context.Context, to string, n int) error
 }
 
@@ -39,22 +40,24 @@ func newFakeSender(script func(ctx context.Context, to string, n int) error) *fa
 	return &fakeSender{calls: map[string]int{}, ok: map[string]int{}, script: script}
 }
 
-func (s *fakeSender) SendSMS(ctx context.Context, to domain.PhoneNumber, text string) error {
+func (s *fakeSender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMSReceipt, error) {
+	to := msg.To
 	s.mu.Lock()
 	s.calls[to.E164()]++
 	n := s.calls[to.E164()]
-	s.texts = append(s.texts, text)
+	s.codes = append(s.codes, msg.Code)
 	s.mu.Unlock()
 	var err error
 	if s.script != nil {
 		err = s.script(ctx, to.E164(), n)
 	}
-	if err == nil {
-		s.mu.Lock()
-		s.ok[to.E164()]++
-		s.mu.Unlock()
+	if err != nil {
+		return domain.SMSReceipt{}, err
 	}
-	return err
+	s.mu.Lock()
+	s.ok[to.E164()]++
+	s.mu.Unlock()
+	return domain.SMSReceipt{Provider: "fake"}, nil
 }
 
 // counts returns the sends and the successes for a number.
@@ -80,7 +83,7 @@ type countingObserver struct {
 	seen map[domain.DeliveryOutcome]int
 }
 
-func (o *countingObserver) ObserveDelivery(outcome domain.DeliveryOutcome) {
+func (o *countingObserver) ObserveDelivery(outcome domain.DeliveryOutcome, _ string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seen[outcome]++
@@ -92,11 +95,11 @@ func (o *countingObserver) counts() map[domain.DeliveryOutcome]int {
 	return maps.Clone(o.seen)
 }
 
-// code is the one-time code in a testMessage's text.
-func code(msg domain.SMSMessage) string { return msg.Text[26:32] }
+// code is a testMessage's one-time code.
+func code(msg domain.SMSMessage) string { return string(msg.Code) }
 
 // logSink collects a worker's JSON log lines; at the end of the test it
-// checks that none holds a message text or a full number.
+// checks that none holds a message code or a full number.
 type logSink struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -121,9 +124,11 @@ func newLogSink(t *testing.T, sender *fakeSender) (*logSink, *slog.Logger) {
 		logs := sink.String()
 		sender.mu.Lock()
 		defer sender.mu.Unlock()
-		for _, text := range sender.texts {
-			if strings.Contains(logs, text) {
-				t.Errorf("a message text or code is in the logs:\n%s", logs)
+		// A code is 6 digits: look for it as a token of its own, not
+		// inside the digits of a timestamp, stream id or message id.
+		for _, code := range sender.codes {
+			if regexp.MustCompile(`(^|[^0-9A-Za-z])` + string(code) + `([^0-9A-Za-z]|$)`).MatchString(logs) {
+				t.Errorf("message code %s is in the logs:\n%s", code, logs)
 			}
 		}
 		for to := range sender.calls {
@@ -269,7 +274,7 @@ func TestWorker_PermanentFailureIsDeadLetteredWithoutRetryOrText(t *testing.T) {
 		t.Errorf("dead letter %v", f)
 	}
 	for k, v := range f {
-		if strings.Contains(v, msg.Text) || strings.Contains(v, code(msg)) || strings.Contains(v, msg.To.E164()[1:]) {
+		if strings.Contains(v, code(msg)) || strings.Contains(v, msg.To.E164()[1:]) {
 			t.Errorf("dead letter field %s holds the text or the full number: %q", k, v)
 		}
 	}
@@ -603,7 +608,7 @@ func TestWorker_DeadLettersEntriesItCannotRead(t *testing.T) {
 	client := redistest.Client(t)
 	keys := testKeys(t, client)
 	if err := client.Do(t.Context(), client.B().Xadd().Key(keys.Stream).Id("*").FieldValue().
-		FieldValue("id", "bogus").FieldValue("to", "not a number").FieldValue("text", "x").Build()).Error(); err != nil {
+		FieldValue("id", "bogus").FieldValue("to", "not a number").FieldValue("code", "x").Build()).Error(); err != nil {
 		t.Fatal(err)
 	}
 	sender := newFakeSender(nil)

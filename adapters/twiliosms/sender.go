@@ -17,6 +17,7 @@ import (
 	twclient "github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -171,33 +172,40 @@ func parseBaseURL(raw string) (*url.URL, error) {
 // Sender sends SMS with Twilio. It is safe for concurrent use.
 type Sender struct {
 	cfg       Config
+	text      *smstext.Renderer
 	baseURL   *url.URL // nil: the URLs twilio-go builds
 	transport http.RoundTripper
 }
 
 var _ domain.SMSSender = (*Sender)(nil)
 
-// NewSender validates cfg and returns a Sender.
-func NewSender(cfg Config) (*Sender, error) {
+// NewSender validates cfg and returns a Sender writing message texts with
+// text.
+func NewSender(cfg Config, text *smstext.Renderer) (*Sender, error) {
+	if text == nil {
+		return nil, errors.New("twilio: nil text renderer")
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	s := &Sender{cfg: cfg, transport: http.DefaultTransport.(*http.Transport).Clone()}
+	s := &Sender{cfg: cfg, text: text, transport: http.DefaultTransport.(*http.Transport).Clone()}
 	if cfg.APIBaseURL != "" {
 		s.baseURL, _ = parseBaseURL(cfg.APIBaseURL) // checked by Validate
 	}
 	return s, nil
 }
 
-// SendSMS creates one message. Any created message (queued, accepted,
-// sending...) is a success. Failures are *domain.SendError values whose text
-// holds neither the message body nor the full phone number.
-func (s *Sender) SendSMS(ctx context.Context, to domain.PhoneNumber, text string) error {
+// SendSMS creates one message with msg's text in its language. Any created
+// message (queued, accepted, sending...) is a success. Failures are
+// *domain.SendError values whose text holds neither the message body nor the
+// full phone number.
+func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMSReceipt, error) {
+	to, text := msg.To, s.text.Render(msg)
 	if to.IsZero() {
-		return &domain.SendError{Provider: provider, Reason: "no recipient number"}
+		return domain.SMSReceipt{}, &domain.SendError{Provider: provider, Reason: "no recipient number"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
@@ -215,16 +223,20 @@ func (s *Sender) SendSMS(ctx context.Context, to domain.PhoneNumber, text string
 		params.SetMessagingServiceSid(s.cfg.MessagingServiceSID)
 	}
 
-	_, err := rc.Api.CreateMessage(params)
+	created, err := rc.Api.CreateMessage(params)
 	switch {
 	case rt.status >= 200 && rt.status < 300:
 		// Twilio answered 2xx: the message exists, even if reading or
 		// decoding the body then failed. Sending again would duplicate it.
-		return nil
+		receipt := domain.SMSReceipt{Provider: provider}
+		if err == nil && created != nil && created.Sid != nil {
+			receipt.Reference = *created.Sid
+		}
+		return receipt, nil
 	case err != nil:
-		return mapError(err, rt.status, to, text)
+		return domain.SMSReceipt{}, mapError(err, rt.status, to, text)
 	default:
-		return &domain.SendError{
+		return domain.SMSReceipt{}, &domain.SendError{
 			Provider: provider,
 			Reason:   fmt.Sprintf("unexpected HTTP status %d", rt.status),
 		}
@@ -325,7 +337,11 @@ func mapError(err error, status int, to domain.PhoneNumber, text string) error {
 }
 
 func apiError(status, code int, msg string, cause error) *domain.SendError {
-	retryable := status == http.StatusTooManyRequests || code == codeTooManyRequests || status >= 500
+	// Rejected credentials are the account's trouble, not the number's: as
+	// with every provider, only a refusal of the number is permanent, so a
+	// failover list can still deliver through the next provider.
+	retryable := status == http.StatusTooManyRequests || code == codeTooManyRequests || status >= 500 ||
+		status == http.StatusUnauthorized
 	reason := knownReasons[code]
 	switch {
 	case reason != "" && msg != "":

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -21,7 +22,7 @@ const (
 	testToken   = "0123456789abcdef0123456789abcdef"
 	testService = "MG0123456789abcdef0123456789abcdef"
 	testFrom    = "+15005550006"
-	testBody    = "Your verifyd code is 482913. It expires in 5 minutes."
+	testBody    = "Your verification code is 482913. It expires in 5 minutes."
 )
 
 // seenRequest is what the fake Twilio received.
@@ -124,18 +125,38 @@ func newTestSender(t *testing.T, baseURL string, mutate func(*Config)) *Sender {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	s, err := NewSender(cfg)
+	s, err := NewSender(cfg, testRenderer(t))
 	if err != nil {
 		t.Fatalf("NewSender: %v", err)
 	}
 	return s
 }
 
+func testRenderer(t *testing.T) *smstext.Renderer {
+	t.Helper()
+	r, err := smstext.NewRenderer(smstext.Templates{}, domain.English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// send sends the code 482913, valid 5 minutes, whose English text is
+// testBody.
+func send(ctx context.Context, s *Sender, to domain.PhoneNumber) error {
+	now := time.Now()
+	receipt, err := s.SendSMS(ctx, domain.SMSMessage{ID: "m1", To: to, Code: "482913", CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)})
+	if err == nil && (receipt.Provider != "twilio" || !strings.HasPrefix(receipt.Reference, "SM")) {
+		return fmt.Errorf("receipt %+v: want twilio and the message SID", receipt)
+	}
+	return err
+}
+
 func TestSender_CreatesMessageFromNumber(t *testing.T) {
 	fake := newFakeTwilio(t, createdMessage("queued"))
 	s := newTestSender(t, fake.URL, nil)
 
-	if err := s.SendSMS(context.Background(), phone(t, "+14155550123"), testBody); err != nil {
+	if err := send(context.Background(), s, phone(t, "+14155550123")); err != nil {
 		t.Fatalf("SendSMS: %v", err)
 	}
 
@@ -166,7 +187,7 @@ func TestSender_CreatesMessageThroughMessagingService(t *testing.T) {
 		c.MessagingServiceSID = testService
 	})
 
-	if err := s.SendSMS(context.Background(), phone(t, "+14155550123"), testBody); err != nil {
+	if err := send(context.Background(), s, phone(t, "+14155550123")); err != nil {
 		t.Fatalf("SendSMS: %v", err)
 	}
 
@@ -210,7 +231,7 @@ func TestSender_MapsTwilioErrors(t *testing.T) {
 		{"not a mobile", 400, 21614, "'To' number " + to + " is not a valid mobile number", false},
 		{"unsubscribed", 400, 21610, "Attempt to send to unsubscribed recipient", false},
 		{"region not enabled", 400, 21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: " + to, false},
-		{"bad credentials", 401, 20003, "Authenticate", false},
+		{"bad credentials", 401, 20003, "Authenticate", true},
 		{"other client error echoing the body", 400, 21602, "Message body '" + testBody + "' is invalid", false},
 		{"rate limited", 429, 20429, "Too Many Requests", true},
 		{"rate limit code on a 400", 400, 20429, "Too Many Requests", true},
@@ -224,7 +245,7 @@ func TestSender_MapsTwilioErrors(t *testing.T) {
 			})
 			s := newTestSender(t, fake.URL, nil)
 
-			err := s.SendSMS(context.Background(), phone(t, to), testBody)
+			err := send(context.Background(), s, phone(t, to))
 
 			var se *domain.SendError
 			if !errors.As(err, &se) {
@@ -262,7 +283,7 @@ func TestSender_ScrubsNumberDownToLastFourDigits(t *testing.T) {
 	})
 	s := newTestSender(t, fake.URL, nil)
 
-	err := s.SendSMS(context.Background(), phone(t, "+15005550001"), testBody)
+	err := send(context.Background(), s, phone(t, "+15005550001"))
 
 	if err == nil || !strings.Contains(err.Error(), "0001") {
 		t.Fatalf("want an error naming the last four digits, got %v", err)
@@ -288,7 +309,7 @@ func TestSender_ErrorStatusWithoutTwilioBody(t *testing.T) {
 			})
 			s := newTestSender(t, fake.URL, nil)
 
-			err := s.SendSMS(context.Background(), phone(t, "+14155550123"), testBody)
+			err := send(context.Background(), s, phone(t, "+14155550123"))
 
 			if err == nil || domain.IsRetryableSend(err) != tt.retryable {
 				t.Fatalf("got %v (retryable %v), want retryable %v", err, domain.IsRetryableSend(err), tt.retryable)
@@ -322,7 +343,7 @@ func TestSender_HonoursCallerDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 
-	err := s.SendSMS(ctx, phone(t, "+14155550123"), testBody)
+	err := send(ctx, s, phone(t, "+14155550123"))
 
 	if !errors.Is(err, context.DeadlineExceeded) || !domain.IsRetryableSend(err) {
 		t.Fatalf("want a retryable deadline error, got %v", err)
@@ -339,7 +360,7 @@ func TestSender_HonoursCallerCancel(t *testing.T) {
 		cancel()
 	}()
 
-	err := s.SendSMS(ctx, phone(t, "+14155550123"), testBody)
+	err := send(ctx, s, phone(t, "+14155550123"))
 
 	if !errors.Is(err, context.Canceled) || !domain.IsRetryableSend(err) {
 		t.Fatalf("want a retryable cancellation error, got %v", err)
@@ -350,7 +371,7 @@ func TestSender_HonoursConfiguredTimeout(t *testing.T) {
 	fake, _ := blockingTwilio(t)
 	s := newTestSender(t, fake.URL, func(c *Config) { c.Timeout = 50 * time.Millisecond })
 
-	err := s.SendSMS(context.Background(), phone(t, "+14155550123"), testBody)
+	err := send(context.Background(), s, phone(t, "+14155550123"))
 
 	if !errors.Is(err, context.DeadlineExceeded) || !domain.IsRetryableSend(err) {
 		t.Fatalf("want a retryable timeout error, got %v", err)
@@ -363,7 +384,7 @@ func TestSender_NetworkErrorIsRetryable(t *testing.T) {
 	fake.Close() // nothing listens there any more
 
 	s := newTestSender(t, base, nil)
-	err := s.SendSMS(context.Background(), phone(t, "+14155550123"), testBody)
+	err := send(context.Background(), s, phone(t, "+14155550123"))
 
 	var se *domain.SendError
 	if !errors.As(err, &se) || !se.Retryable {
@@ -380,7 +401,7 @@ func TestSender_IgnoresTwilioEnvironment(t *testing.T) {
 	fake := newFakeTwilio(t, createdMessage("queued"))
 	s := newTestSender(t, fake.URL, nil)
 
-	if err := s.SendSMS(context.Background(), phone(t, "+14155550123"), testBody); err != nil {
+	if err := send(context.Background(), s, phone(t, "+14155550123")); err != nil {
 		t.Fatalf("SendSMS: %v", err)
 	}
 	if r := fake.requests()[0]; r.User != testSID || r.Pass != testToken {
@@ -440,7 +461,7 @@ func TestConfig_Validate(t *testing.T) {
 			if err != nil && cfg.AuthToken != "" && strings.Contains(err.Error(), cfg.AuthToken) {
 				t.Errorf("error %q echoes the auth token", err)
 			}
-			if _, nerr := NewSender(cfg); (nerr != nil) != tt.wantErr {
+			if _, nerr := NewSender(cfg, testRenderer(t)); (nerr != nil) != tt.wantErr {
 				t.Errorf("NewSender error = %v, wantErr %v", nerr, tt.wantErr)
 			}
 		})

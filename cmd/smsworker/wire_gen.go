@@ -23,13 +23,18 @@ func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*w
 	if err != nil {
 		return nil, nil, err
 	}
-	smsSender, err := wiring.ProvideSender(cfg, logger)
+	renderer, err := wiring.ProvideSMSText(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	metrics := wiring.ProvideMetrics()
+	smsSender, err := wiring.ProvideSender(cfg, logger, renderer, metrics)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	clock := _wireClockValue
-	metrics := wiring.ProvideMetrics()
 	sealer, err := wiring.ProvideSealer(cfg)
 	if err != nil {
 		cleanup()

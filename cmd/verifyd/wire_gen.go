@@ -48,12 +48,17 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		return nil, nil, err
 	}
 	codeStore := wiring.ProvideCodeStore(store)
-	smsSender, err := wiring.ProvideSender(cfg, logger)
+	smstextRenderer, err := wiring.ProvideSMSText(cfg)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	metrics := wiring.ProvideMetrics()
+	smsSender, err := wiring.ProvideSender(cfg, logger, smstextRenderer, metrics)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	sealer, err := wiring.ProvideSealer(cfg)
 	if err != nil {
 		cleanup()

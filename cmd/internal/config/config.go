@@ -15,8 +15,12 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/lemonmall/verifyd/adapters/aliyunsms"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
+	"github.com/lemonmall/verifyd/adapters/smstext"
+	"github.com/lemonmall/verifyd/adapters/tencentsms"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
+	"github.com/lemonmall/verifyd/adapters/webhooksms"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -26,18 +30,15 @@ const (
 	StoreRedis  = "redis"
 )
 
-// SMS providers.
-const (
-	SMSLog    = "log"
-	SMSTwilio = "twilio"
-)
-
 // Config is everything verifyd's binaries read from the environment.
 type Config struct {
-	Addr          string
-	Store         string
-	RedisURL      string
+	Addr     string
+	Store    string
+	RedisURL string
+	// SMSProvider is VERIFY_SMS_PROVIDER as given, normalized; SMSProviders
+	// the same as a list, in order of preference.
 	SMSProvider   string
+	SMSProviders  []string
 	CodeSecret    []byte
 	DefaultRegion string
 	// Language answers requests that state no language verifyd speaks.
@@ -48,7 +49,13 @@ type Config struct {
 	SMSQueueSize    int
 	ShutdownTimeout time.Duration
 	Twilio          twiliosms.Config
-	Queue           QueueConfig
+	Aliyun          aliyunsms.Config
+	Tencent         tencentsms.Config
+	Webhook         webhooksms.Config
+	// SMSTemplates are the message texts of the providers that send free
+	// text (VERIFY_SMS_TEMPLATE_EN, VERIFY_SMS_TEMPLATE_ZH).
+	SMSTemplates smstext.Templates
+	Queue        QueueConfig
 	// Limits are the abuse controls; TrustedProxies the networks whose
 	// X-Forwarded-For names the client.
 	Limits         domain.Limits
@@ -71,7 +78,6 @@ func Load(getenv Getenv) (Config, error) {
 		Addr:            p.str("VERIFY_ADDR", ":8000"),
 		Store:           p.oneOf("VERIFY_STORE", StoreMemory, StoreMemory, StoreRedis),
 		RedisURL:        p.str("VERIFY_REDIS_URL", "redis://127.0.0.1:6379/2"),
-		SMSProvider:     p.oneOf("VERIFY_SMS_PROVIDER", SMSLog, SMSLog, SMSTwilio),
 		DefaultRegion:   strings.ToUpper(p.str("VERIFY_DEFAULT_REGION", "CN")),
 		Language:        p.language("VERIFY_LANGUAGE"),
 		LogLevel:        p.level("VERIFY_LOG_LEVEL"),
@@ -85,6 +91,7 @@ func Load(getenv Getenv) (Config, error) {
 	if !phonenumber.IsKnownRegion(cfg.DefaultRegion) {
 		p.fail("VERIFY_DEFAULT_REGION=%q: want an ISO 3166-1 alpha-2 region such as CN or US", cfg.DefaultRegion)
 	}
+	cfg.SMSTemplates = p.smsTemplates()
 	cfg.Queue = p.queue()
 	cfg.Limits = p.limits(cfg.DefaultRegion)
 	cfg.TrustedProxies = p.prefixes("VERIFY_TRUSTED_PROXIES")
@@ -116,37 +123,7 @@ func Load(getenv Getenv) (Config, error) {
 		}
 	}
 
-	// Trimmed like every other value: secrets mounted from files often end
-	// in a newline.
-	cfg.Twilio = twiliosms.Config{
-		AccountSID:          p.str("TWILIO_ACCOUNT_SID", ""),
-		AuthToken:           p.str("TWILIO_AUTH_TOKEN", ""),
-		FromNumber:          p.str("TWILIO_FROM_NUMBER", ""),
-		MessagingServiceSID: p.str("TWILIO_MESSAGING_SERVICE_SID", ""),
-		APIBaseURL:          p.str("TWILIO_API_BASE_URL", ""),
-		Timeout:             10 * time.Second,
-	}
-	if cfg.SMSProvider == SMSTwilio {
-		missing := false
-		for _, v := range []struct{ name, value string }{
-			{"TWILIO_ACCOUNT_SID", cfg.Twilio.AccountSID},
-			{"TWILIO_AUTH_TOKEN", cfg.Twilio.AuthToken},
-		} {
-			if v.value == "" {
-				p.fail("%s: required when VERIFY_SMS_PROVIDER=twilio", v.name)
-				missing = true
-			}
-		}
-		if cfg.Twilio.FromNumber == "" && cfg.Twilio.MessagingServiceSID == "" {
-			p.fail("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is required when VERIFY_SMS_PROVIDER=twilio")
-			missing = true
-		}
-		if !missing {
-			if err := cfg.Twilio.Validate(); err != nil {
-				p.fail("TWILIO_* settings: %v", err)
-			}
-		}
-	}
+	p.smsProviders(&cfg)
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}
@@ -156,6 +133,8 @@ func Load(getenv Getenv) (Config, error) {
 type parser struct {
 	getenv Getenv
 	errs   []error
+	// providers is the normalized VERIFY_SMS_PROVIDER, for error texts.
+	providers string
 }
 
 func (p *parser) fail(format string, args ...any) {
@@ -224,4 +203,22 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return raw[:scheme+3] + "***" + raw[at:]
+}
+
+// smsTemplates reads the per-language message texts; each must hold the code
+// and the lifetime.
+func (p *parser) smsTemplates() smstext.Templates {
+	t := smstext.Templates{
+		English: p.str("VERIFY_SMS_TEMPLATE_EN", smstext.DefaultEnglish),
+		Chinese: p.str("VERIFY_SMS_TEMPLATE_ZH", smstext.DefaultChinese),
+	}
+	for _, v := range []struct{ name, value string }{
+		{"VERIFY_SMS_TEMPLATE_EN", t.English},
+		{"VERIFY_SMS_TEMPLATE_ZH", t.Chinese},
+	} {
+		if err := smstext.Check(v.value); err != nil {
+			p.fail("%s=%q: %v", v.name, v.value, err)
+		}
+	}
+	return t
 }

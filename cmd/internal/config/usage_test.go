@@ -12,7 +12,7 @@ func TestVariables_ListsExactlyWhatLoadReads(t *testing.T) {
 	for _, m := range []map[string]string{
 		nil,
 		{"VERIFY_STORE": "redis", "VERIFY_SMS_QUEUE": "redis", "VERIFY_CODE_SECRET": strings.Repeat("k", 32)},
-		{"VERIFY_SMS_PROVIDER": "twilio"},
+		{"VERIFY_SMS_PROVIDER": "twilio,aliyun,tencent,webhook"},
 	} {
 		_, _ = Load(func(k string) string { read[k] = true; return m[k] })
 	}

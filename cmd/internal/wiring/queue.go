@@ -22,6 +22,7 @@ var queueSet = wire.NewSet(ProvideOutbox, ProvideSealer)
 var WorkerSet = wire.NewSet(
 	ProvideRedis,
 	ProvideSender,
+	ProvideSMSText,
 	system.ProviderSet,
 	ProvideMetrics,
 	ProvideSealer,

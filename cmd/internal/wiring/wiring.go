@@ -12,15 +12,20 @@ import (
 	"github.com/google/wire"
 	"github.com/redis/rueidis"
 
+	"github.com/lemonmall/verifyd/adapters/aliyunsms"
 	"github.com/lemonmall/verifyd/adapters/captcha"
+	"github.com/lemonmall/verifyd/adapters/failoversms"
 	"github.com/lemonmall/verifyd/adapters/httpapi"
 	"github.com/lemonmall/verifyd/adapters/logsms"
 	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
 	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/adapters/system"
+	"github.com/lemonmall/verifyd/adapters/tencentsms"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
+	"github.com/lemonmall/verifyd/adapters/webhooksms"
 	"github.com/lemonmall/verifyd/application"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/domain"
@@ -41,6 +46,7 @@ var coreSet = wire.NewSet(
 	ProvideCodeStore,
 	ProvideReadiness,
 	ProvideSender,
+	ProvideSMSText,
 	ProvideDigester,
 	ProvidePolicy,
 	ProvidePhoneParser,
@@ -116,19 +122,64 @@ func ProvideReadiness(cfg config.Config, s Store, r *Redis) httpapi.ReadinessChe
 	}
 }
 
-// ProvideSender picks the SMS provider.
-func ProvideSender(cfg config.Config, logger *slog.Logger) (domain.SMSSender, error) {
-	switch cfg.SMSProvider {
-	case config.SMSLog:
-		return logsms.NewSender(logger), nil
-	case config.SMSTwilio:
-		s, err := twiliosms.NewSender(cfg.Twilio)
-		if err != nil {
-			return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=twilio: %w", err)
-		}
-		return s, nil
+// ProvideSMSText renders message texts from the configured templates, in
+// the configured language when a request names none.
+func ProvideSMSText(cfg config.Config) (*smstext.Renderer, error) {
+	r, err := smstext.NewRenderer(cfg.SMSTemplates, cfg.Language)
+	if err != nil {
+		return nil, fmt.Errorf("VERIFY_SMS_TEMPLATE_*: %w", err)
 	}
-	return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=%q: want log or twilio", cfg.SMSProvider)
+	return r, nil
+}
+
+// ProvideSender builds the configured SMS provider or, for a list, a
+// failover sender over them in order; m counts each hop to the next.
+func ProvideSender(cfg config.Config, logger *slog.Logger, text *smstext.Renderer, m *metrics.Metrics) (domain.SMSSender, error) {
+	providers := make([]failoversms.Provider, 0, len(cfg.SMSProviders))
+	for _, name := range cfg.SMSProviders {
+		s, err := providerSender(cfg, name, logger, text)
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, failoversms.Provider{Name: name, Sender: s})
+	}
+	switch len(providers) {
+	case 0:
+		return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=%q: no provider", cfg.SMSProvider)
+	case 1:
+		return providers[0].Sender, nil
+	}
+	s, err := failoversms.New(providers, m, logger)
+	if err != nil {
+		return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=%q: %w", cfg.SMSProvider, err)
+	}
+	return s, nil
+}
+
+// providerSender builds one provider's sender.
+func providerSender(cfg config.Config, name string, logger *slog.Logger, text *smstext.Renderer) (domain.SMSSender, error) {
+	var (
+		s   domain.SMSSender
+		err error
+	)
+	switch name {
+	case config.SMSLog:
+		return logsms.NewSender(logger, text), nil
+	case config.SMSTwilio:
+		s, err = twiliosms.NewSender(cfg.Twilio, text)
+	case config.SMSAliyun:
+		s, err = aliyunsms.NewSender(cfg.Aliyun)
+	case config.SMSTencent:
+		s, err = tencentsms.NewSender(cfg.Tencent)
+	case config.SMSWebhook:
+		s, err = webhooksms.NewSender(cfg.Webhook, text)
+	default:
+		return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=%q: want log, twilio, aliyun, tencent or webhook, or a comma list of them", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("VERIFY_SMS_PROVIDER=%s: %w", name, err)
+	}
+	return s, nil
 }
 
 // ProvideDigester keys SMS code digests with the configured secret.

@@ -5,10 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lemonmall/verifyd/adapters/failoversms"
 	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
 	"github.com/lemonmall/verifyd/adapters/system"
+	"github.com/lemonmall/verifyd/adapters/tencentsms"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 )
 
@@ -82,13 +85,17 @@ func TestProvideRedis_UnreachableRedisFailsStartWithTheVariableName(t *testing.T
 }
 
 func TestProvideSender_PicksTheConfiguredProvider(t *testing.T) {
-	s, err := ProvideSender(load(t, nil), slog.Default())
+	text, err := ProvideSMSText(load(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ProvideSender(load(t, nil), slog.Default(), text, metrics.New())
 	if err != nil || s == nil {
 		t.Fatalf("log sender: %v", err)
 	}
 	cfg := load(t, nil)
-	cfg.SMSProvider = "pigeon"
-	if _, err := ProvideSender(cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "VERIFY_SMS_PROVIDER") {
+	cfg.SMSProviders = []string{"pigeon"}
+	if _, err := ProvideSender(cfg, slog.Default(), text, metrics.New()); err == nil || !strings.Contains(err.Error(), "VERIFY_SMS_PROVIDER") {
 		t.Fatalf("unknown provider err = %v", err)
 	}
 }
@@ -111,5 +118,37 @@ func TestProvideReadiness_ChecksRedisWhenOnlyTheQueueIsThere(t *testing.T) {
 	cleanup() // the connection is gone, as in an outage
 	if err := ready(t.Context()); err == nil {
 		t.Fatal("ready without Redis, though SMS requests need it")
+	}
+}
+
+func TestProvideSender_ListFailsOverInOrder(t *testing.T) {
+	cfg := load(t, map[string]string{
+		"VERIFY_SMS_PROVIDER":             "aliyun, Tencent",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     "id",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret",
+		"ALIYUN_SMS_SIGN_NAME":            "verifyd",
+		"ALIYUN_SMS_TEMPLATE_CODE":        "SMS_1",
+		"TENCENTCLOUD_SECRET_ID":          "id",
+		"TENCENTCLOUD_SECRET_KEY":         "key",
+		"TENCENT_SMS_SDK_APP_ID":          "1400000001",
+		"TENCENT_SMS_SIGN_NAME":           "verifyd",
+		"TENCENT_SMS_TEMPLATE_ID":         "1",
+	})
+	text, err := ProvideSMSText(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ProvideSender(cfg, slog.Default(), text, metrics.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.(*failoversms.Sender); !ok {
+		t.Fatalf("got %T, want a failover sender", s)
+	}
+	cfg.SMSProviders = cfg.SMSProviders[1:]
+	if s, err := ProvideSender(cfg, slog.Default(), text, metrics.New()); err != nil {
+		t.Fatal(err)
+	} else if _, ok := s.(*tencentsms.Sender); !ok {
+		t.Fatalf("one provider: got %T, want it alone", s)
 	}
 }
