@@ -13,8 +13,9 @@ import (
 // nothing: the ms left on the resend slot KEYS[1], else the ms until every
 // (max, window ms) quota from ARGV[1] on has room in the send log KEYS[2],
 // else 0. A slot without expiry counts as free here; issueScript repairs and
-// refuses it.
-var checkIssueScript = rueidis.NewLuaScript(slidingWindowLua + `
+// refuses it. It writes nothing, so resending it after a dropped
+// connection is always safe.
+var checkIssueScript = rueidis.NewLuaScriptRetryable(slidingWindowLua + `
 local left = redis.call('PTTL', KEYS[1])
 if left > 0 then
   return left
