@@ -47,6 +47,9 @@ type Config struct {
 	// Language answers requests whose Accept-Language names no language
 	// verifyd speaks; zero means English.
 	Language domain.Language
+	// CORSOrigins are the web origins (scheme://host[:port]) whose pages may
+	// call /api/v1/ and spend captchas and codes from another site.
+	CORSOrigins []string
 }
 
 // DefaultConfig returns the limits used when a field is left zero.
@@ -100,6 +103,11 @@ type Deps struct {
 	// is served at GET /metrics.
 	Metrics        Recorder
 	MetricsHandler http.Handler
+
+	// The versioned API's own use cases.
+	IssueCaptcha          *application.IssueCaptcha
+	RefreshImageChallenge *application.RefreshImageChallenge
+	IssueAudioChallenge   *application.IssueAudioChallenge
 }
 
 // Server is the Fiber application with its routes.
@@ -116,6 +124,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.IssueImageChallenge == nil || deps.RequestSMSCode == nil || deps.VerifySMSCode == nil ||
 		deps.Phones == nil || deps.Ready == nil {
 		return nil, errors.New("httpapi: missing dependency")
+	}
+	if err := checkAPIv1(cfg, deps); err != nil {
+		return nil, err
 	}
 	logger := deps.Logger
 	if logger == nil {
@@ -158,6 +169,7 @@ func (s *Server) routes() {
 	}}))
 	a.Use(securityHeaders)
 	a.Use(s.deadline)
+	s.apiV1Routes()
 
 	s.pageRoutes()
 	a.Get(routeHealthz, s.healthz)

@@ -59,7 +59,7 @@ func FuzzHandlers(f *testing.F) {
 		if ctype != "" && !strings.ContainsAny(ctype, "\r\n") {
 			req.Header.Set("Content-Type", ctype)
 		}
-		res, err := r.srv.App().Test(req, -1)
+		res, err := checkedTest(t, r.srv.App(), req)
 		if err != nil {
 			t.Fatalf("%s %q: %v", method, path, err)
 		}

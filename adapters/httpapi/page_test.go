@@ -28,6 +28,10 @@ func pageRig(t *testing.T, cfg httpapi.Config) *rig {
 		VerifySMSCode:       &application.VerifySMSCode{},
 		Phones:              phones,
 		Ready:               func(context.Context) error { return nil },
+
+		IssueCaptcha:          &application.IssueCaptcha{},
+		RefreshImageChallenge: &application.RefreshImageChallenge{},
+		IssueAudioChallenge:   &application.IssueAudioChallenge{},
 	})
 	if err != nil {
 		t.Fatal(err)
