@@ -173,3 +173,56 @@ func uuidFromRedis(t *testing.T, p *process) string {
 	}
 	return c.ID
 }
+
+// TestBrowser_ListenButtonSpeaksTheCaptchaAndItsDigitsWork clicks the
+// registration page's "Listen" button: the <audio> element gets a playable
+// WAV of six digits, the image is marked spent, and the digits, typed, get
+// a code that verifies.
+func TestBrowser_ListenButtonSpeaksTheCaptchaAndItsDigitsWork(t *testing.T) {
+	redisURL, rc := testRedis(t)
+	p := start(t, "verifyd", map[string]string{
+		"VERIFY_ADDR":         freeAddr(t),
+		"VERIFY_STORE":        "redis",
+		"VERIFY_REDIS_URL":    redisURL,
+		"VERIFY_CODE_SECRET":  testSecret,
+		"VERIFY_SMS_PROVIDER": "log",
+	})
+	p.waitReady()
+	b := newBrowser(t)
+	mobile := randomMobile(t)
+	audio, sendSMS := byID("captcha-audio"), byID("send-sms")
+
+	b.do("open the page", chromedp.Navigate(p.base+"/"))
+	b.waitFor("the page script", byID("register")+`.dataset.ready === 'true'`)
+	id := b.waitCaptcha("")
+	imageAnswer := captchaAnswer(t, rc, id)
+	b.do("type the mobile", chromedp.SendKeys(chromedp.ID("mobile"), mobile))
+
+	b.do("click Listen", chromedp.Click(chromedp.ID("listen-captcha")))
+	b.waitFor("a playable recording in the <audio> element",
+		`!`+audio+`.hidden && `+audio+`.src.startsWith('blob:') && `+audio+`.dataset.uuid === '`+id+`' && `+
+			audio+`.error === null && `+audio+`.readyState >= 3 && `+audio+`.duration > 5`)
+	// Chromium decoded it (a duration, no error) from what verifyd sent as
+	// audio/wav: the page cannot fetch the blob: URL again under its CSP.
+	if typ := eval[string](b, audio+`.dataset.type`); typ != "audio/wav" {
+		t.Fatalf("the recording came as %q, want audio/wav", typ)
+	}
+	digits := captchaAnswer(t, rc, id)
+	if !regexp.MustCompile(`^\d{6}$`).MatchString(digits) || digits == imageAnswer {
+		t.Fatalf("after Listen the answer is %q (image's was %q), want six new digits", digits, imageAnswer)
+	}
+	b.waitFor("the image marked spent and the field asking for digits",
+		byID("captcha")+`.classList.contains('spent') && `+byID("image-code")+`.maxLength === 6 && `+
+			byID("image-code-hint")+`.textContent.includes('6 digits')`)
+
+	b.do("type the digits heard", chromedp.SendKeys(chromedp.ID("image-code"), digits))
+	b.waitFor("the SMS button enabled", `!`+sendSMS+`.disabled`)
+	b.do("click Get SMS code", chromedp.Click(chromedp.ID("send-sms")))
+	b.waitFor("the code sent",
+		`/^Resend in \d+ s$/.test(`+sendSMS+`.textContent) && `+byID("sms-code-msg")+`.textContent.includes('Code sent') && `+
+			audio+`.hidden && !`+byID("captcha")+`.classList.contains('spent')`)
+	code := p.waitLog(regexp.MustCompile(`"to":"\+86` + mobile + `","text":"[^"]*?(\d{6})`))
+	b.do("type the SMS code and verify", chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.Click(chromedp.ID("verify")))
+	b.waitFor("success", byID("result")+`.classList.contains('ok')`)
+	b.watch.assertClean(t)
+}

@@ -205,10 +205,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return <-errc
 }
 
-// contentSecurityPolicy allows the page its own scripts, styles, captcha
-// images and API calls, and nothing else: no inline code, no other origin.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// contentSecurityPolicy allows the page its own scripts, styles, images and
+// API calls, captchas as the data: URIs /api/v1/ answers with, recordings
+// played from blob: URLs (fetched once, so replaying does not change the
+// digits), and nothing else: no inline code, no other origin.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"media-src blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func securityHeaders(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
