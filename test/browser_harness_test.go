@@ -239,7 +239,7 @@ func (w *pageWatch) listen(ev any) {
 	}
 }
 
-var apiPost = regexp.MustCompile(`^/sms_codes/[^/]+/(verify/)?$`)
+var apiPost = regexp.MustCompile(`^/(sms_codes/[^/]+/(verify/)?|api/v1/sms-codes(/verify)?)$`)
 
 func isAPIPost(raw string) bool {
 	u, err := url.Parse(raw)

@@ -17,13 +17,14 @@ import (
 func byID(id string) string { return `document.getElementById('` + id + `')` }
 
 // waitCaptcha waits until the page shows a captcha other than previous,
-// fully loaded from /image_codes/<uuid>/, and returns its uuid.
+// fully loaded from the data URI POST /api/v1/captchas answered, and returns
+// its id.
 func (b *browser) waitCaptcha(previous string) string {
 	b.t.Helper()
 	b.waitFor("a new captcha image", `(() => {
 		const img = `+byID("captcha")+`;
 		return img.dataset.uuid && img.dataset.uuid !== '`+previous+`' &&
-			new URL(img.src).pathname === '/image_codes/' + img.dataset.uuid + '/' &&
+			img.src.startsWith('data:image/png;base64,') &&
 			img.complete && img.naturalWidth === 240 && !img.classList.contains('loading');
 	})()`)
 	id := eval[string](b, byID("captcha")+`.dataset.uuid`)
@@ -70,7 +71,7 @@ func wrongAnswer(answer string) string {
 	return "wxyz"
 }
 
-var smsRequest = regexp.MustCompile(`^POST /sms_codes/[^/]+/$`)
+var smsRequest = regexp.MustCompile(`^POST /api/v1/sms-codes$`)
 
 // TestBrowser_RegistrationPageWholeFlow drives the page in headless Chromium
 // against the real binary on Redis, reading what a user would read: the

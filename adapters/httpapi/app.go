@@ -47,6 +47,9 @@ type Config struct {
 	// Language answers requests whose Accept-Language names no language
 	// verifyd speaks; zero means English.
 	Language domain.Language
+	// CORSOrigins are the web origins (scheme://host[:port]) whose pages may
+	// call /api/v1/ and spend captchas and codes from another site.
+	CORSOrigins []string
 }
 
 // DefaultConfig returns the limits used when a field is left zero.
@@ -100,6 +103,11 @@ type Deps struct {
 	// is served at GET /metrics.
 	Metrics        Recorder
 	MetricsHandler http.Handler
+
+	// The versioned API's own use cases.
+	IssueCaptcha          *application.IssueCaptcha
+	RefreshImageChallenge *application.RefreshImageChallenge
+	IssueAudioChallenge   *application.IssueAudioChallenge
 }
 
 // Server is the Fiber application with its routes.
@@ -116,6 +124,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.IssueImageChallenge == nil || deps.RequestSMSCode == nil || deps.VerifySMSCode == nil ||
 		deps.Phones == nil || deps.Ready == nil {
 		return nil, errors.New("httpapi: missing dependency")
+	}
+	if err := checkAPIv1(cfg, deps); err != nil {
+		return nil, err
 	}
 	logger := deps.Logger
 	if logger == nil {
@@ -158,6 +169,7 @@ func (s *Server) routes() {
 	}}))
 	a.Use(securityHeaders)
 	a.Use(s.deadline)
+	s.apiV1Routes()
 
 	s.pageRoutes()
 	a.Get(routeHealthz, s.healthz)
@@ -193,10 +205,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return <-errc
 }
 
-// contentSecurityPolicy allows the page its own scripts, styles, captcha
-// images and API calls, and nothing else: no inline code, no other origin.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// contentSecurityPolicy allows the page its own scripts, styles, images and
+// API calls, captchas as the data: URIs /api/v1/ answers with, recordings
+// played from blob: URLs (fetched once, so replaying does not change the
+// digits), and nothing else: no inline code, no other origin.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"media-src blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func securityHeaders(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)

@@ -161,6 +161,7 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 		IssueImageChallenge: issue, RequestSMSCode: request, VerifySMSCode: verify,
 		Phones: phones, Ready: s.Ping, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: r.logBuf}, nil)),
 	}
+	addAPIv1(t, &deps, r.spy, limiter, policy)
 	if o.metrics != nil {
 		deps.Metrics, deps.MetricsHandler = o.metrics, o.metrics.Handler()
 	}
@@ -191,7 +192,7 @@ type response struct {
 
 func (r *rig) do(req *http.Request) response {
 	r.t.Helper()
-	res, err := r.srv.App().Test(req, 10_000)
+	res, err := checkedTest(r.t, r.srv.App(), req)
 	if err != nil {
 		r.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
@@ -683,7 +684,7 @@ func TestHEAD_NeverRendersACaptchaOrSendsAnSMS(t *testing.T) {
 	id, answer := r.captcha()
 	before := len(r.spy.answers)
 	for _, path := range []string{"/image_codes/" + uuid.NewString() + "/", "/sms_codes/" + newMobile() + "/?uuid=" + id + "&image_code=" + answer} {
-		res, err := r.srv.App().Test(httptest.NewRequest(http.MethodHead, path, nil), 10_000)
+		res, err := checkedTest(t, r.srv.App(), httptest.NewRequest(http.MethodHead, path, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,6 +38,11 @@ func FuzzHandlers(f *testing.F) {
 		{true, "/sms_codes/13800138000/verify/", "text/plain", []byte(`sms_code=123456`)},
 		{false, "/sms_codes/../../", "", nil},
 		{false, "/readyz", "", nil},
+		{true, "/api/v1/captchas", "", nil},
+		{false, "/api/v1/captchas/0f8fad5b-d9cb-469f-a165-70867728950e/audio?lang=zh", "", nil},
+		{false, "/api/v1/captchas/%2e%2e/image", "", nil},
+		{true, "/api/v1/sms-codes", "application/json", []byte(`{"mobile":"13800138000","captcha_id":"0f8fad5b-d9cb-469f-a165-70867728950e","captcha_answer":"123456"}`)},
+		{true, "/api/v1/sms-codes/verify", "application/json", []byte(`{"mobile":["13800138000"],"code":null}`)},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.ctype, s.body)
@@ -59,7 +64,7 @@ func FuzzHandlers(f *testing.F) {
 		if ctype != "" && !strings.ContainsAny(ctype, "\r\n") {
 			req.Header.Set("Content-Type", ctype)
 		}
-		res, err := r.srv.App().Test(req, -1)
+		res, err := checkedTest(t, r.srv.App(), req)
 		if err != nil {
 			t.Fatalf("%s %q: %v", method, path, err)
 		}

@@ -38,6 +38,7 @@ const (
 	MsgUnsupportedBody    MessageKey = "unsupported_body"
 	MsgRequestTimeout     MessageKey = "request_timeout"
 	MsgBadRequest         MessageKey = "bad_request"
+	MsgCrossSite          MessageKey = "cross_site"
 )
 
 // catalogue returns every text in every language verifyd speaks. A test
@@ -64,6 +65,7 @@ func catalogue() map[MessageKey]map[domain.Language]string {
 		MsgUnsupportedBody:    {domain.English: "Body must be JSON or a form", domain.Chinese: "请求体须为 JSON 或表单"},
 		MsgRequestTimeout:     {domain.English: "Request timeout", domain.Chinese: "请求超时"},
 		MsgBadRequest:         {domain.English: "Bad request", domain.Chinese: "请求有误"},
+		MsgCrossSite:          {domain.English: "Requests from other websites are refused", domain.Chinese: "拒绝来自其他网站的请求"},
 	}
 }
 

@@ -106,16 +106,18 @@ func record(r Recorder, route, method string, status int, took time.Duration, er
 	if errors.Is(err, domain.ErrStoreUnavailable) || errors.Is(err, domain.ErrOutboxFull) || errors.Is(err, context.DeadlineExceeded) {
 		r.StoreError(route)
 	}
+	// /api/v1/ answers success with 201 and 202 too.
+	done := err == nil && status < 300
 	switch route {
-	case routeImage:
-		if err == nil && status == http.StatusOK {
+	case routeImage, routeV1Captchas, routeV1Image, routeV1Audio:
+		if done {
 			r.CaptchaIssued()
 		}
-	case routeSMS:
-		if err == nil && status == http.StatusOK {
+	case routeSMS, routeV1SMS:
+		if done {
 			r.SMSRequested()
 		}
-	case routeVerify:
+	case routeVerify, routeV1Verify:
 		r.Verification(verificationOutcome(status, err, throttled))
 	}
 }

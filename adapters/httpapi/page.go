@@ -36,6 +36,7 @@ type pageData struct {
 	DevelopmentSMS bool
 	DefaultRegion  string
 	CaptchaLength  int
+	AudioLength    int
 	CodeLength     int
 	ResendSeconds  int
 	LogSenderLine  string
@@ -99,6 +100,7 @@ func (s *Server) pageRoutes() {
 			DevelopmentSMS: s.cfg.DevelopmentSMS,
 			DefaultRegion:  strings.ToUpper(s.cfg.DefaultRegion),
 			CaptchaLength:  policy.CaptchaLength,
+			AudioLength:    domain.AudioCaptchaLength,
 			CodeLength:     domain.SMSCodeLength,
 			ResendSeconds:  int(policy.ResendInterval.Seconds()),
 			LogSenderLine:  logSenderLine,

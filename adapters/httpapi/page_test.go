@@ -28,6 +28,10 @@ func pageRig(t *testing.T, cfg httpapi.Config) *rig {
 		VerifySMSCode:       &application.VerifySMSCode{},
 		Phones:              phones,
 		Ready:               func(context.Context) error { return nil },
+
+		IssueCaptcha:          &application.IssueCaptcha{},
+		RefreshImageChallenge: &application.RefreshImageChallenge{},
+		IssueAudioChallenge:   &application.IssueAudioChallenge{},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -35,8 +39,8 @@ func pageRig(t *testing.T, cfg httpapi.Config) *rig {
 	return &rig{t: t, srv: srv}
 }
 
-const wantCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+const wantCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"media-src blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func TestPage_IsHTMLWithItsSettingsInDataAttributes(t *testing.T) {
 	r := pageRig(t, httpapi.Config{DefaultRegion: "cn"})

@@ -31,6 +31,8 @@ func pageTexts(lang domain.Language) map[string]string {
 			"captchaAlt":  "图形验证码：请在输入框中输入图中的 {captcha} 个字符",
 			"newImageTip": "点击换一张",
 			"newImage":    "换一张",
+			"listen":      "听语音",
+			"listenTip":   "看不清？改为收听 {audio} 位数字",
 			"imageHint":   "请输入图中的 {captcha} 个字符，不区分大小写。",
 			"smsLabel":    "短信验证码",
 			"getSMS":      "获取短信验证码",
@@ -46,6 +48,8 @@ func pageTexts(lang domain.Language) map[string]string {
 			"validSuchAs":     "请输入有效的手机号码，例如 {example}。",
 			"forExample":      "例如 {example}，或国际格式，如 +{cc} {intl}。",
 			"imageLoadFailed": "图片加载失败，请点击“换一张”重试。",
+			"audioHint":       "请输入您听到的 {audio} 位数字。图片中的字符已失效。",
+			"audioFailed":     "语音加载失败，请点击“听语音”重试。",
 			"seconds":         "{n} 秒",
 			"minutes":         "{n} 分钟",
 			"sending":         "发送中…",
@@ -82,6 +86,8 @@ func pageTexts(lang domain.Language) map[string]string {
 		"captchaAlt":  "Image code: {captcha} characters to type in the field",
 		"newImageTip": "Click for a new image",
 		"newImage":    "New image",
+		"listen":      "Listen",
+		"listenTip":   "Cannot read it? Hear {audio} digits instead",
 		"imageHint":   "Type the {captcha} characters in the image; case does not matter.",
 		"smsLabel":    "SMS code",
 		"getSMS":      "Get SMS code",
@@ -97,6 +103,8 @@ func pageTexts(lang domain.Language) map[string]string {
 		"validSuchAs":     "Enter a valid mobile number, such as {example}.",
 		"forExample":      "For example {example}, or international format such as +{cc} {intl}.",
 		"imageLoadFailed": "The image could not be loaded. Choose “New image” to try again.",
+		"audioHint":       "Type the {audio} digits you heard. The image's characters no longer work.",
+		"audioFailed":     "The recording could not be played. Choose “Listen” to try again.",
 		"seconds":         "{n} s",
 		"minutes":         "{n} min",
 		"sending":         "Sending…",
@@ -126,7 +134,8 @@ type localPage struct {
 
 func newLocalPage(lang domain.Language, captchaLength, codeLength int) (localPage, error) {
 	texts := pageTexts(lang)
-	r := strings.NewReplacer("{captcha}", strconv.Itoa(captchaLength), "{code}", strconv.Itoa(codeLength))
+	r := strings.NewReplacer("{captcha}", strconv.Itoa(captchaLength), "{code}", strconv.Itoa(codeLength),
+		"{audio}", strconv.Itoa(domain.AudioCaptchaLength))
 	for k, v := range texts {
 		texts[k] = r.Replace(v)
 	}

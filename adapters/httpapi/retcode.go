@@ -62,6 +62,11 @@ func OutcomeOf(err error) Outcome {
 		return Outcome{Status: http.StatusBadRequest, Code: CodeParamError, Message: MsgInvalidParam, Field: invalid.Field, Known: true}
 	case errors.Is(err, domain.ErrInvalidPhone):
 		return Outcome{Status: http.StatusBadRequest, Code: CodeMobileError, Message: MsgInvalidMobile, Known: true}
+	case errors.Is(err, domain.ErrChallengeNotFound):
+		// Only /api/v1/'s refresh and audio name a challenge that must
+		// exist (the request for a code answers ErrImageCodeExpired): the id
+		// is gone, so the client needs a new captcha.
+		return Outcome{Status: http.StatusNotFound, Code: CodeImageCodeError, Message: MsgImageCodeExpired, Known: true}
 	case errors.Is(err, domain.ErrImageCodeExpired):
 		return Outcome{Status: http.StatusBadRequest, Code: CodeImageCodeError, Message: MsgImageCodeExpired, Known: true}
 	case errors.Is(err, domain.ErrImageCodeMismatch):
@@ -104,6 +109,8 @@ func fiberOutcome(fe *fiber.Error) Outcome {
 	switch fe.Code {
 	case http.StatusNotFound:
 		o.Message = MsgNotFound
+	case http.StatusForbidden:
+		o.Message = MsgCrossSite
 	case http.StatusMethodNotAllowed:
 		o.Message = MsgMethodNotAllowed
 	case http.StatusRequestEntityTooLarge:

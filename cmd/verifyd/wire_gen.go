@@ -95,15 +95,37 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 	}
 	readinessCheck := wiring.ProvideReadiness(cfg, store, redis)
 	handler := wiring.ProvideMetricsHandler(metrics)
+	issueCaptcha, err := application.NewIssueCaptcha(issueImageChallenge, random, policy)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	refreshImageChallenge, err := application.NewRefreshImageChallenge(challengeStore, renderer, random, rateLimiter, policy)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	speaker := captcha.NewSpeaker()
+	issueAudioChallenge, err := application.NewIssueAudioChallenge(challengeStore, speaker, random, rateLimiter, policy)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	deps := httpapi.Deps{
-		IssueImageChallenge: issueImageChallenge,
-		RequestSMSCode:      requestSMSCode,
-		VerifySMSCode:       verifySMSCode,
-		Phones:              phoneParser,
-		Ready:               readinessCheck,
-		Logger:              logger,
-		Metrics:             metrics,
-		MetricsHandler:      handler,
+		IssueImageChallenge:   issueImageChallenge,
+		RequestSMSCode:        requestSMSCode,
+		VerifySMSCode:         verifySMSCode,
+		Phones:                phoneParser,
+		Ready:                 readinessCheck,
+		Logger:                logger,
+		Metrics:               metrics,
+		MetricsHandler:        handler,
+		IssueCaptcha:          issueCaptcha,
+		RefreshImageChallenge: refreshImageChallenge,
+		IssueAudioChallenge:   issueAudioChallenge,
 	}
 	server, err := httpapi.NewServer(httpapiConfig, deps)
 	if err != nil {

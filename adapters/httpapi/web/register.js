@@ -17,6 +17,9 @@
 		imageCodeMsg: $('image-code-msg'),
 		captcha: $('captcha'),
 		newCaptcha: $('new-captcha'),
+		listen: $('listen-captcha'),
+		audio: $('captcha-audio'),
+		imageCodeHint: $('image-code-hint'),
 		smsCode: $('sms-code'),
 		smsCodeMsg: $('sms-code-msg'),
 		sendSMS: $('send-sms'),
@@ -32,6 +35,7 @@
 		developmentSMS: root.dataset.developmentSms === 'true',
 		region: (root.dataset.defaultRegion || '').toUpperCase(),
 		captchaLength: intData('captchaLength', 4),
+		audioLength: intData('audioLength', 6),
 		codeLength: intData('codeLength', 6),
 		resendSeconds: intData('resendSeconds', 60),
 	};
@@ -91,7 +95,6 @@
 	}
 
 	const state = {
-		uuid: '',
 		requesting: false,
 		verifying: false,
 		sentOnce: false,
@@ -103,17 +106,6 @@
 		mobileTouched: false,
 	};
 
-	// newUUID prefers crypto.randomUUID, which exists only in secure contexts
-	// (https or localhost); getRandomValues works everywhere.
-	function newUUID() {
-		if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-		const b = crypto.getRandomValues(new Uint8Array(16));
-		b[6] = (b[6] & 0x0f) | 0x40;
-		b[8] = (b[8] & 0x3f) | 0x80;
-		const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-		return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
-	}
-
 	function setMsg(node, text, kind) {
 		node.textContent = text;
 		node.className = text ? 'msg ' + (kind || 'error') : 'msg';
@@ -124,24 +116,39 @@
 		else input.removeAttribute('aria-invalid');
 	}
 
-	// loadCaptcha shows a new image under a new UUID; the old challenge is
-	// left to expire on the server.
-	function loadCaptcha() {
-		state.uuid = newUUID();
-		el.captcha.classList.add('loading');
-		el.captcha.dataset.uuid = state.uuid;
-		el.captcha.src = '/image_codes/' + state.uuid + '/';
-	}
+	// The captcha comes from /api/v1/ (captcha.js): an image under an id the
+	// server chose, or the same challenge spoken as digits.
+	const captcha = window.newCaptcha({
+		img: el.captcha,
+		audio: el.audio,
+		timeoutMs: requestTimeoutMs,
+		t,
+		onChange: () => {
+			const audio = captcha.kind() === 'audio';
+			el.imageCode.maxLength = answerLength();
+			el.imageCode.inputMode = audio ? 'numeric' : 'text';
+			el.imageCodeHint.textContent = audio ? t('audioHint') : t('imageHint');
+			update();
+		},
+		onError: (msg) => setMsg(el.imageCodeMsg, msg),
+	});
+	const loadCaptcha = () => captcha.load();
+	// answerLength is how many characters the current challenge wants.
+	const answerLength = () => (captcha.kind() === 'audio' ? config.audioLength : config.captchaLength);
 
-	function newCaptchaByUser() {
+	// fresh changes the challenge at the user's request: the typed answer
+	// belongs to the old one.
+	function fresh(change) {
 		if (el.fields.disabled) return;
-		loadCaptcha();
+		change();
 		el.imageCode.value = '';
 		setInvalid(el.imageCode, false);
 		setMsg(el.imageCodeMsg, '');
 		update();
 		el.imageCode.focus();
 	}
+	const newCaptchaByUser = () => fresh(loadCaptcha);
+	const listenByUser = () => fresh(captcha.listen);
 
 	const mobileValue = () => compactMobile(el.mobile.value);
 	const imageCodeValue = () => el.imageCode.value.trim();
@@ -180,7 +187,7 @@
 	function update() {
 		const mobileOK = mobileProblem(el.mobile.value) === '';
 		const left = countdownLeft();
-		const imageOK = imageCodeValue().length === config.captchaLength;
+		const imageOK = imageCodeValue().length === answerLength();
 
 		el.sendSMS.disabled = state.requesting || left > 0 || !mobileOK || !imageOK;
 		el.sendSMS.setAttribute('aria-busy', String(state.requesting));
@@ -240,8 +247,6 @@
 		return { code: answer.code, errmsg: answer.errmsg || t('wentWrong'), retryAfter };
 	}
 
-	const mobilePath = () => encodeURIComponent(mobileValue());
-
 	async function requestSMS() {
 		if (state.requesting || el.sendSMS.disabled) return;
 		if (!checkMobile(true)) return;
@@ -251,7 +256,7 @@
 		setInvalid(el.imageCode, false);
 		update();
 
-		const a = await api('/sms_codes/' + mobilePath() + '/', { uuid: state.uuid, image_code: imageCodeValue() });
+		const a = await api('/api/v1/sms-codes', { mobile: mobileValue(), captcha_id: captcha.id(), captcha_answer: imageCodeValue() });
 
 		state.requesting = false;
 		// A captcha that was checked is spent, right or wrong, and the
@@ -298,7 +303,7 @@
 		setInvalid(el.smsCode, false);
 		update();
 
-		const a = await api('/sms_codes/' + mobilePath() + '/verify/', { sms_code: smsCodeValue() });
+		const a = await api('/api/v1/sms-codes/verify', { mobile: mobileValue(), code: smsCodeValue() });
 
 		state.verifying = false;
 		if (a.code === '0') {
@@ -388,6 +393,10 @@
 	});
 	el.captcha.addEventListener('click', newCaptchaByUser);
 	el.newCaptcha.addEventListener('click', newCaptchaByUser);
+	el.listen.addEventListener('click', listenByUser);
+	el.audio.addEventListener('error', () => {
+		if (el.audio.getAttribute('src')) setMsg(el.imageCodeMsg, t('audioFailed'));
+	});
 	el.sendSMS.addEventListener('click', requestSMS);
 
 	// Enter in any field: verify when a code is typed, else ask for one.
@@ -401,7 +410,7 @@
 		} else if (!checkMobile(true)) {
 			state.mobileTouched = true;
 			el.mobile.focus();
-		} else if (imageCodeValue().length !== config.captchaLength && countdownLeft() === 0) {
+		} else if (imageCodeValue().length !== answerLength() && countdownLeft() === 0) {
 			el.imageCode.focus();
 		} else {
 			el.smsCode.focus();

@@ -60,6 +60,8 @@ type Config struct {
 	// X-Forwarded-For names the client.
 	Limits         domain.Limits
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the web origins allowed to use /api/v1/ cross-site.
+	CORSOrigins []string
 }
 
 // UsesRedis reports whether anything in this configuration lives on Redis.
@@ -95,6 +97,7 @@ func Load(getenv Getenv) (Config, error) {
 	cfg.Queue = p.queue()
 	cfg.Limits = p.limits(cfg.DefaultRegion)
 	cfg.TrustedProxies = p.prefixes("VERIFY_TRUSTED_PROXIES")
+	cfg.CORSOrigins = p.corsOrigins()
 	if cfg.UsesRedis() {
 		if _, err := rueidis.ParseURL(cfg.RedisURL); err != nil {
 			// url.Parse errors quote the whole URL, password included.

@@ -43,6 +43,7 @@ func Variables() []Variable {
 		{"VERIFY_LIMIT_IP_SMS", "10/1h", "SMS requests per client address"},
 		{"VERIFY_LIMIT_IP_VERIFY", "30/10m", "verifications per client address"},
 		{"VERIFY_TRUSTED_PROXIES", "none", "CIDRs whose X-Forwarded-For names the client"},
+		{"VERIFY_CORS_ORIGINS", "none", "web origins (https://shop.example, comma-separated) allowed to use /api/v1/ cross-site"},
 		{"VERIFY_WORKER_ADDR", ":8001", "smsworker's /metrics, /healthz, /readyz address"},
 		{"TWILIO_ACCOUNT_SID", "", "required with twilio"},
 		{"TWILIO_AUTH_TOKEN", "", "required with twilio"},

@@ -56,6 +56,7 @@ var coreSet = wire.NewSet(
 	application.NewIssueImageChallenge,
 	application.NewRequestSMSCode,
 	application.NewVerifySMSCode,
+	apiV1Set,
 	ProvideMetrics,
 	ProvideMetricsHandler,
 	wire.Bind(new(httpapi.Recorder), new(*metrics.Metrics)),
@@ -217,5 +218,6 @@ func ProvideHTTPConfig(cfg config.Config) httpapi.Config {
 	c.DefaultRegion = cfg.DefaultRegion
 	c.Language = cfg.Language
 	c.TrustedProxies = cfg.TrustedProxies
+	c.CORSOrigins = cfg.CORSOrigins
 	return c
 }
