@@ -24,7 +24,10 @@ var limitsOn = []string{"VERIFY_TRUSTED_PROXIES=127.0.0.1/32", "VERIFY_LIMIT_GLO
 // runSMSPath measures the SMS request and verification paths of verifyd
 // against the floor handler (scenario smspath), or with soak only verifyd's
 // two paths for the whole duration while sampling its memory.
-func runSMSPath(bin, redisURL string, clients, rounds int, duration time.Duration, soak bool) error {
+//
+// binB, when set, is a second verifyd build measured in the same rounds
+// (phases sms-b and verify-b, limits off), to compare two versions of it.
+func runSMSPath(bin, binB, redisURL string, clients, rounds int, duration time.Duration, soak bool) error {
 	u, err := url.Parse(redisURL)
 	if err != nil || !isLoopback(u.Hostname()) {
 		return fmt.Errorf("-redis %q: want a loopback URL", redisURL)
@@ -68,6 +71,13 @@ func runSMSPath(bin, redisURL string, clients, rounds int, duration time.Duratio
 		}
 		phases = []phase{{"floor", floor, false}, {"sms", off, false}, {"verify", off, true},
 			{"sms+limits", on, false}, {"verify+limits", on, true}}
+		if binB != "" {
+			b, err := s.startVerifyd("verifyd-b", binB, redisURL, false, limitsOff...)
+			if err != nil {
+				return err
+			}
+			phases = append(phases, phase{"sms-b", b, false}, phase{"verify-b", b, true})
+		}
 	}
 	each := duration / time.Duration(rounds*len(phases))
 	fmt.Printf("scenario=smspath clients=%d rounds=%d phase=%s soak=%v %s\n", clients, rounds, each, soak, loadAverage())
