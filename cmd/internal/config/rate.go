@@ -7,10 +7,12 @@ import (
 
 // DefaultSMSConcurrency is VERIFY_SMS_WORKERS's default: how many sends one
 // process keeps in flight. A send mostly waits for the provider (50-300 ms),
-// so 64 in flight keep one core far from busy while a provider answering in
-// 50 ms takes over 1,000 messages a second; VERIFY_SMS_RATE, not this, is
-// the knob for the provider's limit.
-const DefaultSMSConcurrency = 64
+// so with 128 in flight one smsworker sends 1,150-1,240 messages a second
+// through a provider answering in 50 ms on under half a core (64 gave 740-800:
+// Redis round trips and fetching add about 30 ms to each message's turn;
+// docs/BENCHMARKS.md). VERIFY_SMS_RATE, not this, is the knob for the
+// provider's limit.
+const DefaultSMSConcurrency = 128
 
 // smsRate reads VERIFY_SMS_RATE: the most messages a second one process
 // (verifyd's in-process pool, or one smsworker) hands to the SMS provider,

@@ -25,7 +25,7 @@ func Variables() []Variable {
 		{"VERIFY_DEFAULT_REGION", "CN", "region of national-format numbers"},
 		{"VERIFY_LANGUAGE", "en", "en or zh: answers and page when Accept-Language names neither"},
 		{"VERIFY_LOG_LEVEL", "info", "debug, info, warn or error"},
-		{"VERIFY_SMS_WORKERS", "64", "concurrent SMS sends per process"},
+		{"VERIFY_SMS_WORKERS", "128", "concurrent SMS sends per process"},
 		{"VERIFY_SMS_RATE", "off", "most SMS sends a second per process, or off"},
 		{"VERIFY_SMS_QUEUE_SIZE", "1024", "messages the in-process outbox holds"},
 		{"VERIFY_SHUTDOWN_TIMEOUT", "10s", "time to drain requests, then messages, on SIGTERM"},
