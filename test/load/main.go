@@ -47,6 +47,7 @@ func run() error {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send load (at most 2m)")
 	pipeline := flag.Bool("pipeline", true, "with -scenario captcha: also render in-process on all cores, half of -duration before the load and half after, and compare")
 	rounds := flag.Int("rounds", 3, "with -scenario smspath: interleaved rounds of every phase")
+	verifydEnv := flag.String("verifyd-env", "", "with -scenario smspath or soak: extra environment for the verifyd processes only, space-separated (e.g. GOGC=50)")
 	binB := flag.String("bin-b", "", "with -scenario smspath: a second verifyd binary measured in the same rounds (phases sms-b, verify-b)")
 	serveFloor := flag.String("serve-floor", "", "run the floor handler on this address instead (started by -scenario smspath)")
 	flag.Parse()
@@ -61,7 +62,7 @@ func run() error {
 		if *rounds < 1 {
 			return errors.New("-rounds must be at least 1")
 		}
-		return runSMSPath(*bin, *binB, *redisURL, *clients, *rounds, *duration, *scenario == "soak")
+		return runSMSPath(*bin, *binB, *redisURL, strings.Fields(*verifydEnv), *clients, *rounds, *duration, *scenario == "soak")
 	}
 	if *scenario == "sms" && *store != "redis" {
 		return errors.New("-scenario sms reads captcha answers from Redis: use -store redis")

@@ -64,6 +64,7 @@ type smsPath struct {
 	stats   map[string]*phaseStats
 	expect  map[bool]float64 // the highest rate seen per kind, to size the seeding
 	started []*exec.Cmd
+	env     []string // extra environment of every verifyd started
 }
 
 func newSMSPath(rc rueidis.Client, db, clients int) (*smsPath, error) {
@@ -102,7 +103,7 @@ func (s *smsPath) startVerifyd(name, bin, redisURL string, xff bool, extra ...st
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), "VERIFY_ADDR="+addr, "VERIFY_STORE=redis", "VERIFY_LOG_LEVEL=error",
-		"VERIFY_REDIS_URL="+redisURL, "VERIFY_CODE_SECRET="+loadSecret), extra...)
+		"VERIFY_REDIS_URL="+redisURL, "VERIFY_CODE_SECRET="+loadSecret), append(extra, s.env...)...)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}

@@ -27,7 +27,7 @@ var limitsOn = []string{"VERIFY_TRUSTED_PROXIES=127.0.0.1/32", "VERIFY_LIMIT_GLO
 //
 // binB, when set, is a second verifyd build measured in the same rounds
 // (phases sms-b and verify-b, limits off), to compare two versions of it.
-func runSMSPath(bin, binB, redisURL string, clients, rounds int, duration time.Duration, soak bool) error {
+func runSMSPath(bin, binB, redisURL string, verifydEnv []string, clients, rounds int, duration time.Duration, soak bool) error {
 	u, err := url.Parse(redisURL)
 	if err != nil || !isLoopback(u.Hostname()) {
 		return fmt.Errorf("-redis %q: want a loopback URL", redisURL)
@@ -48,6 +48,7 @@ func runSMSPath(bin, binB, redisURL string, clients, rounds int, duration time.D
 		return err
 	}
 	defer s.stop()
+	s.env = verifydEnv
 	ctx := context.Background()
 
 	off, err := s.startVerifyd("verifyd", bin, redisURL, false, limitsOff...)
