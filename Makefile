@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 
-.PHONY: run build test unit lint fmt-check vet staticcheck deps-check tidy-check generate generate-check bench load ocr
+.PHONY: run build test unit lint fmt-check vet staticcheck deps-check tidy-check generate generate-check bench load soak ocr
 .PHONY: image image-test ensure-podman
 
 run: ## start verifyd on the embedded defaults: memory store, log SMS sender, :8000
@@ -71,9 +71,10 @@ generate-check: ## fails when wire_gen.go is stale
 	@$(GO) tool wire diff ./cmd/... && echo "wire_gen.go is up to date" || \
 		{ echo "wire_gen.go is stale: run make generate"; exit 1; }
 
-bench: ## every Go benchmark, against the Redis test/ensure-redis.sh finds or starts, then measured ratios vs goals
+bench: build ## every Go benchmark and the SMS path load rounds (30 s), against the Redis test/ensure-redis.sh finds or starts, then measured ratios vs goals
 	@set -euo pipefail; url="$$(test/ensure-redis.sh)"; out="$$(mktemp)"; trap 'rm -f "$$out"' EXIT; \
 	VERIFY_TEST_REDIS_URL="$$url" $(GO) test -run '^$$' -bench . -benchmem ./... | tee "$$out"; \
+	$(GO) run ./test/load -bin bin/verifyd -scenario smspath -redis "$$url" -clients 64 -rounds 3 -duration 30s | tee -a "$$out"; \
 	echo; printf '%-56s %10s  %s\n' goal measured target; \
 	awk -f test/bench-goals.awk "$$out"
 
@@ -84,6 +85,10 @@ load: build ## HTTP load on loopback, 10 s per scenario; needs the Redis on 127.
 	$(GO) run ./test/load -bin bin/verifyd -scenario captcha -store memory -duration 10s
 	$(GO) run ./test/load -bin bin/verifyd -scenario captcha -store redis -duration 10s
 	$(GO) run ./test/load -bin bin/verifyd -scenario sms -store redis -duration 10s
+	$(GO) run ./test/load -bin bin/verifyd -scenario smspath -redis "$${VERIFY_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}" -clients 64 -rounds 3 -duration 30s
+
+soak: build ## verifyd's SMS request and verify paths for 2 minutes at 64 connections, sampling its RSS (Redis on 127.0.0.1:6379)
+	$(GO) run ./test/load -bin bin/verifyd -scenario soak -redis "$${VERIFY_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}" -clients 64 -rounds 6 -duration 2m
 
 # The container image (Containerfile, FROM scratch). Both binaries are built
 # here, static and stripped, and staged with the host's CA bundle and the

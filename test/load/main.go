@@ -38,15 +38,31 @@ func main() {
 
 func run() error {
 	bin := flag.String("bin", "bin/verifyd", "verifyd binary to start")
-	scenario := flag.String("scenario", "captcha", "captcha (GET /image_codes/) or sms (captcha, then SMS request, then verify with a wrong code)")
+	scenario := flag.String("scenario", "captcha", "captcha (GET /image_codes/), sms (captcha, then SMS request, then verify with a wrong code), "+
+		"smspath (SMS request and verification with seeded captchas and codes against a bare Fiber+rueidis handler, round trips, Redis memory per user) "+
+		"or soak (smspath's two verifyd paths for -duration, sampling verifyd's RSS)")
 	store := flag.String("store", "memory", "memory or redis")
 	redisURL := flag.String("redis", "redis://127.0.0.1:6379/15", "Redis for -store redis (must be on loopback)")
 	clients := flag.Int("clients", 16, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send load (at most 2m)")
 	pipeline := flag.Bool("pipeline", true, "with -scenario captcha: also render in-process on all cores, half of -duration before the load and half after, and compare")
+	rounds := flag.Int("rounds", 3, "with -scenario smspath: interleaved rounds of every phase")
+	verifydEnv := flag.String("verifyd-env", "", "with -scenario smspath or soak: extra environment for the verifyd processes only, space-separated (e.g. GOGC=50)")
+	binB := flag.String("bin-b", "", "with -scenario smspath: a second verifyd binary measured in the same rounds (phases sms-b, verify-b)")
+	serveFloor := flag.String("serve-floor", "", "run the floor handler on this address instead (started by -scenario smspath)")
 	flag.Parse()
+	if *serveFloor != "" {
+		return serveFloorHandler(*serveFloor, *redisURL)
+	}
 	if *duration <= 0 || *duration > 2*time.Minute {
 		return errors.New("-duration must be within (0, 2m]")
+	}
+	switch *scenario {
+	case "smspath", "soak":
+		if *rounds < 1 {
+			return errors.New("-rounds must be at least 1")
+		}
+		return runSMSPath(*bin, *binB, *redisURL, strings.Fields(*verifydEnv), *clients, *rounds, *duration, *scenario == "soak")
 	}
 	if *scenario == "sms" && *store != "redis" {
 		return errors.New("-scenario sms reads captcha answers from Redis: use -store redis")

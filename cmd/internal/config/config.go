@@ -45,8 +45,10 @@ type Config struct {
 	Language domain.Language
 	LogLevel slog.Level
 	// SMSWorkers and SMSQueueSize size the in-process outbox.
-	SMSWorkers      int
-	SMSQueueSize    int
+	SMSWorkers   int
+	SMSQueueSize int
+	// SMSRate bounds the messages a second one process sends; 0 is no limit.
+	SMSRate         float64
 	ShutdownTimeout time.Duration
 	Twilio          twiliosms.Config
 	Aliyun          aliyunsms.Config
@@ -83,7 +85,8 @@ func Load(getenv Getenv) (Config, error) {
 		DefaultRegion:   strings.ToUpper(p.str("VERIFY_DEFAULT_REGION", "CN")),
 		Language:        p.language("VERIFY_LANGUAGE"),
 		LogLevel:        p.level("VERIFY_LOG_LEVEL"),
-		SMSWorkers:      p.positiveInt("VERIFY_SMS_WORKERS", 4),
+		SMSWorkers:      p.positiveInt("VERIFY_SMS_WORKERS", DefaultSMSConcurrency),
+		SMSRate:         p.smsRate(),
 		SMSQueueSize:    p.positiveInt("VERIFY_SMS_QUEUE_SIZE", 1024),
 		ShutdownTimeout: p.duration("VERIFY_SHUTDOWN_TIMEOUT", 10*time.Second),
 	}

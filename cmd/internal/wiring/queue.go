@@ -10,6 +10,7 @@ import (
 	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/adapters/smsrate"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/domain"
@@ -47,6 +48,7 @@ func ProvideSealer(cfg config.Config) (*redis.Sealer, error) {
 // exported as metrics.
 func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
 	m *metrics.Metrics, sealer *redis.Sealer) (domain.SMSOutbox, func(), error) {
+	sender = smsrate.Limit(sender, cfg.SMSRate)
 	switch cfg.Queue.Kind {
 	case config.QueueMemory:
 		outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
@@ -90,7 +92,7 @@ func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 	if r == nil || r.Client == nil {
 		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=redis: no Redis connection")
 	}
-	w := redis.NewWorker(r.Client, sender, clock, logger, redis.WorkerOptions{
+	w := redis.NewWorker(r.Client, smsrate.Limit(sender, cfg.SMSRate), clock, logger, redis.WorkerOptions{
 		Sealer:            sealer,
 		Keys:              queueKeys(cfg),
 		Concurrency:       cfg.SMSWorkers,
