@@ -13,8 +13,10 @@ import (
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
 	"github.com/lemonmall/verifyd/adapters/smsrate"
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
+	"github.com/lemonmall/verifyd/domain"
 )
 
 // BenchmarkWorker_SlowProvider is one worker with the configured default
@@ -37,10 +39,14 @@ func benchmarkSlowProvider(b *testing.B, concurrency int, rate float64) {
 	client := redistest.Client(b)
 	keys := benchKeys(b)
 	provider := newBenchProvider(b, 50*time.Millisecond)
+	text, err := smstext.NewRenderer(smstext.Templates{}, domain.English)
+	if err != nil {
+		b.Fatal(err)
+	}
 	tw, err := twiliosms.NewSender(twiliosms.Config{
 		AccountSID: benchSID, AuthToken: "benchtoken", FromNumber: "+15005550006",
 		APIBaseURL: provider.URL,
-	})
+	}, text)
 	if err != nil {
 		b.Fatal(err)
 	}

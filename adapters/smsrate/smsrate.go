@@ -39,9 +39,9 @@ func Limit(next domain.SMSSender, perSecond float64) domain.SMSSender {
 // SendSMS waits for the send's turn, then sends. A wait cut short by ctx
 // sends nothing and returns an error wrapping ctx's, which callers treat
 // like a cancelled send.
-func (s *Sender) SendSMS(ctx context.Context, to domain.PhoneNumber, text string) error {
+func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMSReceipt, error) {
 	if err := s.limiter.Wait(ctx); err != nil {
-		return fmt.Errorf("smsrate: waiting for a send slot: %w", err)
+		return domain.SMSReceipt{}, fmt.Errorf("smsrate: waiting for a send slot: %w", err)
 	}
-	return s.next.SendSMS(ctx, to, text)
+	return s.next.SendSMS(ctx, msg)
 }

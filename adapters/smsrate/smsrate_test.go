@@ -16,11 +16,15 @@ type recorder struct {
 	texts []string
 }
 
-func (r *recorder) SendSMS(_ context.Context, to domain.PhoneNumber, text string) error {
+func (r *recorder) SendSMS(_ context.Context, msg domain.SMSMessage) (domain.SMSReceipt, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.texts = append(r.texts, to.E164()+" "+text)
-	return nil
+	r.texts = append(r.texts, msg.To.E164()+" "+string(msg.Code))
+	return domain.SMSReceipt{Provider: "recorder"}, nil
+}
+
+func message(t *testing.T, code string) domain.SMSMessage {
+	return domain.SMSMessage{ID: "m-" + code, To: phone(t), Code: domain.SMSCode(code)}
 }
 
 func phone(t *testing.T) domain.PhoneNumber {
@@ -46,13 +50,13 @@ func TestLimit_EverySendReachesTheProviderUnchanged(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if err := s.SendSMS(context.Background(), phone(t), "code 123456"); err != nil {
+			if _, err := s.SendSMS(context.Background(), message(t, "123456")); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	if len(next.texts) != 20 || next.texts[0] != "+8613800138000 code 123456" {
+	if len(next.texts) != 20 || next.texts[0] != "+8613800138000 123456" {
 		t.Errorf("provider got %d sends, first %q", len(next.texts), next.texts[0])
 	}
 }
@@ -63,12 +67,12 @@ func TestLimit_EverySendReachesTheProviderUnchanged(t *testing.T) {
 func TestLimit_ASendCancelledWhileWaitingIsNotSent(t *testing.T) {
 	next := &recorder{}
 	s := smsrate.Limit(next, 0.001) // one send, then the next in 1000 s
-	if err := s.SendSMS(context.Background(), phone(t), "first"); err != nil {
+	if _, err := s.SendSMS(context.Background(), message(t, "111111")); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := s.SendSMS(ctx, phone(t), "second")
+	_, err := s.SendSMS(ctx, message(t, "222222"))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
