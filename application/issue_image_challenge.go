@@ -46,7 +46,7 @@ func (uc *IssueImageChallenge) Handle(ctx context.Context, in IssueImageChalleng
 	if in.ID == "" {
 		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
 	}
-	if err := domain.TakeCaptcha(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+	if err := take(ctx, uc.limiter, uc.policy.Limits.ForCaptcha(in.ClientIP)); err != nil {
 		return domain.Image{}, fmt.Errorf("issue image challenge: %w", err)
 	}
 	text, err := uc.random.String(uc.policy.CaptchaLength, domain.CaptchaAlphabet)

@@ -54,19 +54,22 @@ func NewRequestSMSCode(challenges domain.ChallengeStore, codes domain.CodeStore,
 // Handle follows the seed's order of checks, made safe for concurrency:
 //
 //  1. numbers SMS may not go to, then over-eager clients (the client's quota);
-//  2. the phone's resend slot and quotas, read without claiming them, so a
-//     request refused for the phone leaves its captcha valid, as the seed's
-//     send_flag check does;
+//  2. the phone's resend slot and quotas, then the service-wide budget, all
+//     read without claiming anything, so a request refused for the phone or
+//     by a spent budget leaves its captcha valid, as the seed's send_flag
+//     check does, and the user can retry with the captcha on screen;
 //  3. the captcha, taken (spent) whatever happens next: one solved captcha
 //     buys one attempt, so a failed request cannot be replayed;
-//  4. the service-wide budget, before the code is issued, so a spent budget
-//     changes nothing for the phone and its live code stays valid;
+//  4. the service-wide budget, taken before the code is issued, so a budget
+//     spent by a concurrent request since 2 changes nothing for the phone
+//     and its live code stays valid;
 //  5. the phone's slot and quotas again, claimed atomically with the new
 //     code, so concurrent requests still get one code per interval.
 //
-// A request that passes 2 and loses the race at 5 has spent a place in the
-// budget without sending: it needed a solved captcha of its own, so that
-// costs an abuser as much as a sent SMS would, and never more.
+// A request that passes 2 and loses a race at 4 has spent its captcha; one
+// that loses the race at 5 has spent a place in the budget without sending:
+// it needed a solved captcha of its own, so that costs an abuser as much as
+// a sent SMS would, and never more.
 func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) error {
 	if in.Phone.IsZero() {
 		return domain.ErrInvalidPhone
@@ -81,11 +84,15 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 	if !limits.AllowsSMSTo(in.Phone) {
 		return domain.ErrInvalidPhone
 	}
-	if err := domain.TakeSMSRequest(ctx, uc.limiter, limits, in.ClientIP); err != nil {
+	if err := take(ctx, uc.limiter, limits.ForSMSRequest(in.ClientIP)); err != nil {
 		return fmt.Errorf("request sms code: %w", err)
 	}
 	if err := uc.codes.CheckIssue(ctx, in.Phone, limits.PhoneSMS); err != nil {
 		return fmt.Errorf("request sms code: phone: %w", err)
+	}
+	budget := limits.ForGlobalSMS()
+	if err := check(ctx, uc.limiter, budget); err != nil {
+		return fmt.Errorf("request sms code: global budget: %w", err)
 	}
 	answer, err := uc.challenges.TakeChallenge(ctx, in.ChallengeID)
 	if errors.Is(err, domain.ErrChallengeNotFound) {
@@ -99,7 +106,7 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(in.ImageCode)), []byte(strings.ToLower(answer))) != 1 {
 		return domain.ErrImageCodeMismatch
 	}
-	if err := domain.TakeGlobalSMS(ctx, uc.limiter, limits); err != nil {
+	if err := take(ctx, uc.limiter, budget); err != nil {
 		return fmt.Errorf("request sms code: global budget: %w", err)
 	}
 

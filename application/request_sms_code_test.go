@@ -213,8 +213,41 @@ func TestRequestSMSCode_GlobalBudgetRefusalKeepsThePhonesLiveCode(t *testing.T) 
 	if c := r.codes.m[phone.E164()]; c == nil || string(c.code.Digest) != string(live) {
 		t.Error("a request over the global budget replaced the phone's live code")
 	}
+	if _, ok := r.challenges.m[testUUID]; !ok {
+		t.Error("a request refused by the spent budget spent the captcha")
+	}
+}
+
+func TestRequestSMSCode_BudgetRefusalKeepsTheCaptchaForTheRetry(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	in := RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP}
+	r.limiter.refuse = "sms:global"
+	if err := r.uc.Handle(t.Context(), in); !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError", err)
+	}
+	// The budget has room again: the captcha still on the user's screen works.
+	r.limiter.refuse = ""
+	if err := r.uc.Handle(t.Context(), in); err != nil {
+		t.Fatalf("retry with the same captcha: %v", err)
+	}
+	if len(r.outbox.sent) != 1 {
+		t.Errorf("%d messages sent, want 1", len(r.outbox.sent))
+	}
+}
+
+func TestRequestSMSCode_BudgetSpentAfterTheCheckStillSpendsTheCaptcha(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	// A concurrent request takes the last place between the check and the take.
+	r.limiter.refuseTake = "sms:global"
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError from the take", err)
+	}
+	if len(r.outbox.sent) != 0 || r.codes.issued != 0 {
+		t.Error("a request refused by the budget's take sent a code")
+	}
 	if _, ok := r.challenges.m[testUUID]; ok {
-		t.Error("the captcha was not spent: a refused budget must not let its answer be replayed")
+		t.Error("a request that reached the budget's take kept its captcha: its answer could be replayed")
 	}
 }
 

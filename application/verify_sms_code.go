@@ -48,7 +48,7 @@ func (uc *VerifySMSCode) Handle(ctx context.Context, in VerifySMSCodeInput) erro
 	if in.Code == "" {
 		return &domain.InvalidInputError{Field: "sms_code", Reason: domain.ReasonRequired}
 	}
-	if err := domain.TakeVerify(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+	if err := take(ctx, uc.limiter, uc.policy.Limits.ForVerify(in.ClientIP)); err != nil {
 		return fmt.Errorf("verify sms code: %w", err)
 	}
 	// The digest is computed before the store is asked, so "no code" and

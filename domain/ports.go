@@ -60,6 +60,20 @@ type CodeStore interface {
 	ConsumeCode(ctx context.Context, phone PhoneNumber, digest []byte) (bool, error)
 }
 
+// RateLimiter counts events per key against quotas.
+type RateLimiter interface {
+	// Take records one event under key if every quota still has room, all in
+	// one atomic step; otherwise it records nothing and returns a
+	// *ThrottledError saying when all of them will have room again. With no
+	// quotas it allows everything.
+	Take(ctx context.Context, key string, quotas []Quota) error
+	// Check tells, recording nothing, whether Take would refuse now: the
+	// same *ThrottledError, or nil. It lets a caller refuse before it spends
+	// anything of the client's; nil promises nothing, since Take decides
+	// again, atomically.
+	Check(ctx context.Context, key string, quotas []Quota) error
+}
+
 // CaptchaRenderer draws a captcha image showing text.
 type CaptchaRenderer interface {
 	// Render returns the encoded image and its media type.
