@@ -213,3 +213,36 @@ func (f *fakeLimiter) Check(_ context.Context, key string, _ []domain.Quota) err
 	}
 	return nil
 }
+
+// fakeEvents records what the use cases report.
+type fakeEvents struct {
+	mu        sync.Mutex
+	captchas  int
+	requested int
+	refused   []domain.SMSRefusal
+	verified  []domain.VerifyOutcome
+}
+
+func (f *fakeEvents) CaptchaIssued() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.captchas++
+}
+
+func (f *fakeEvents) SMSCodeRequested() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requested++
+}
+
+func (f *fakeEvents) SMSCodeRefused(reason domain.SMSRefusal) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refused = append(f.refused, reason)
+}
+
+func (f *fakeEvents) CodeVerified(outcome domain.VerifyOutcome) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.verified = append(f.verified, outcome)
+}

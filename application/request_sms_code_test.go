@@ -29,20 +29,26 @@ type requestRig struct {
 	outbox     *fakeOutbox
 	digester   *domain.CodeDigester
 	limiter    *fakeLimiter
+	events     *fakeEvents
 	now        time.Time
 }
 
 func newRequestRig(t *testing.T, random ...string) *requestRig {
 	t.Helper()
+	return newRequestRigWith(t, domain.DefaultPolicy(), random...)
+}
+
+func newRequestRigWith(t *testing.T, policy domain.Policy, random ...string) *requestRig {
+	t.Helper()
 	r := &requestRig{challenges: newFakeChallenges(), codes: newFakeCodes(), outbox: &fakeOutbox{}, limiter: &fakeLimiter{},
-		now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+		events: &fakeEvents{}, now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	var err error
 	r.digester, err = domain.NewCodeDigester(testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.uc, err = NewRequestSMSCode(r.challenges, r.codes, r.outbox, r.limiter, r.digester,
-		&scriptedRandom{next: random}, &fixedClock{now: r.now}, domain.DefaultPolicy())
+	r.uc, err = NewRequestSMSCode(r.challenges, r.codes, r.outbox, r.limiter, r.events, r.digester,
+		&scriptedRandom{next: random}, &fixedClock{now: r.now}, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +175,9 @@ func TestRequestSMSCode_NumbersOutsideTheAllowedRegionsOrNotMobileAreInvalid(t *
 	premium, _ := domain.NewPhoneNumber("+8616812345678", "CN", domain.LinePremiumRate)
 	for name, phone := range map[string]domain.PhoneNumber{"other region": gb, "landline": landline, "premium rate": premium} {
 		t.Run(name, func(t *testing.T) {
-			r := newRequestRig(t, "123456", msgID)
 			p := domain.DefaultPolicy()
 			p.Limits.SMSRegions = []string{"CN"}
-			r.uc.policy = p
+			r := newRequestRigWith(t, p, "123456", msgID)
 			err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: phone, ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
 			if !errors.Is(err, domain.ErrInvalidPhone) {
 				t.Fatalf("err = %v, want ErrInvalidPhone", err)

@@ -74,6 +74,20 @@ type RateLimiter interface {
 	Check(ctx context.Context, key string, quotas []Quota) error
 }
 
+// Events is told of the business outcomes the use cases decide, whichever
+// entry point asked, so metrics count the same events for every API.
+// adapters/metrics implements it with Prometheus counters.
+type Events interface {
+	// CaptchaIssued: a captcha was rendered and its answer stored.
+	CaptchaIssued()
+	// SMSCodeRequested: a code was issued and handed to the outbox.
+	SMSCodeRequested()
+	// SMSCodeRefused: a request for a code sent nothing, for reason.
+	SMSCodeRefused(reason SMSRefusal)
+	// CodeVerified: a verification attempt ended with outcome.
+	CodeVerified(outcome VerifyOutcome)
+}
+
 // CaptchaRenderer draws a captcha image showing text.
 type CaptchaRenderer interface {
 	// Render returns the encoded image and its media type.
@@ -86,9 +100,11 @@ type Image struct {
 	Data        []byte
 }
 
-// PhoneParser turns what a user typed into a PhoneNumber, using defaultRegion
-// for numbers written in national form. ErrInvalidPhone when it is not a
-// valid number.
+// PhoneParser turns what a user typed into a PhoneNumber. Numbers written in
+// national form are read in the region the implementation was made for
+// (adapters/phonenumber takes it from VERIFY_DEFAULT_REGION). It returns
+// ErrInvalidPhone when raw is not a valid number. Entry points parse with it,
+// so the use cases receive phones already valid.
 type PhoneParser interface {
 	ParsePhone(raw string) (PhoneNumber, error)
 }

@@ -141,15 +141,19 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	if limiter == nil {
 		limiter = memory.NewLimiter(system.Clock{})
 	}
-	issue, err := application.NewIssueImageChallenge(r.spy, captcha.NewRenderer(), system.Random{}, limiter, policy)
+	var events domain.Events = noEvents{}
+	if o.metrics != nil {
+		events = o.metrics
+	}
+	issue, err := application.NewIssueImageChallenge(r.spy, captcha.NewRenderer(), system.Random{}, limiter, events, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	request, err := application.NewRequestSMSCode(r.spy, r.spy, r.inbox, limiter, digester, system.Random{}, system.Clock{}, policy)
+	request, err := application.NewRequestSMSCode(r.spy, r.spy, r.inbox, limiter, events, digester, system.Random{}, system.Clock{}, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	verify, err := application.NewVerifySMSCode(r.spy, limiter, digester, policy)
+	verify, err := application.NewVerifySMSCode(r.spy, limiter, events, digester, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +163,7 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	}
 	deps := httpapi.Deps{
 		IssueImageChallenge: issue, RequestSMSCode: request, VerifySMSCode: verify,
-		Phones: phones, Ready: s.Ping, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: r.logBuf}, nil)),
+		Phones: phones, Policy: policy, Events: events, Ready: s.Ping, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: r.logBuf}, nil)),
 	}
 	addAPIv1(t, &deps, r.spy, limiter, policy)
 	if o.metrics != nil {
@@ -171,6 +175,14 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	}
 	return r
 }
+
+// noEvents is told of business outcomes by rigs that do not count them.
+type noEvents struct{}
+
+func (noEvents) CaptchaIssued()                    {}
+func (noEvents) SMSCodeRequested()                 {}
+func (noEvents) SMSCodeRefused(domain.SMSRefusal)  {}
+func (noEvents) CodeVerified(domain.VerifyOutcome) {}
 
 type lockedWriter struct {
 	mu sync.Mutex
