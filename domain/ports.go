@@ -157,6 +157,13 @@ type SMSOutbox interface {
 	Enqueue(ctx context.Context, msg SMSMessage) error
 }
 
+// DeliveryObserver is told of every delivery outcome. provider names the
+// provider that delivered, refused or failed the message; it is empty when
+// no provider was reached (expired, dropped, a cancelled send).
+type DeliveryObserver interface {
+	ObserveDelivery(outcome DeliveryOutcome, provider string)
+}
+
 // Clock tells the time; tests substitute a fixed one.
 type Clock interface {
 	Now() time.Time
