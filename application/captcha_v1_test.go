@@ -27,7 +27,7 @@ func (f *fakeSpeaker) Speak(_ context.Context, digits string, lang domain.Langua
 
 func newIssueCaptcha(t *testing.T, store domain.ChallengeStore, random domain.Random) *IssueCaptcha {
 	t.Helper()
-	image, err := NewIssueImageChallenge(store, &fakeRenderer{}, random, &fakeLimiter{}, domain.DefaultPolicy())
+	image, err := NewIssueImageChallenge(store, &fakeRenderer{}, random, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestRefreshImageChallenge_ReplacesALiveAnswerOnly(t *testing.T) {
 	store := newFakeChallenges()
 	store.m[testUUID] = savedChallenge{"old1", time.Minute}
 	limiter := &fakeLimiter{}
-	uc, err := NewRefreshImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"NEW2", "XXXX"}}, limiter, domain.DefaultPolicy())
+	uc, err := NewRefreshImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"NEW2", "XXXX"}}, limiter, &fakeEvents{}, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestRefreshImageChallenge_ReplacesALiveAnswerOnly(t *testing.T) {
 func TestRefreshImageChallenge_FailedRenderKeepsTheOldAnswer(t *testing.T) {
 	store := newFakeChallenges()
 	store.m[testUUID] = savedChallenge{"old1", time.Minute}
-	uc, _ := NewRefreshImageChallenge(store, &fakeRenderer{err: errors.New("boom")}, &scriptedRandom{next: []string{"NEW2"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, _ := NewRefreshImageChallenge(store, &fakeRenderer{err: errors.New("boom")}, &scriptedRandom{next: []string{"NEW2"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if _, err := uc.Handle(t.Context(), RefreshImageChallengeInput{ID: testUUID}); err == nil {
 		t.Fatal("want the render error")
 	}
@@ -112,7 +112,7 @@ func TestRefreshImageChallenge_FailedRenderKeepsTheOldAnswer(t *testing.T) {
 func TestRefreshImageChallenge_ThrottledClientChangesNothing(t *testing.T) {
 	store := newFakeChallenges()
 	store.m[testUUID] = savedChallenge{"old1", time.Minute}
-	uc, _ := NewRefreshImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"NEW2"}}, &fakeLimiter{refuse: "captcha:"}, domain.DefaultPolicy())
+	uc, _ := NewRefreshImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"NEW2"}}, &fakeLimiter{refuse: "captcha:"}, &fakeEvents{}, domain.DefaultPolicy())
 	_, err := uc.Handle(t.Context(), RefreshImageChallengeInput{ID: testUUID, ClientIP: netip.MustParseAddr("192.0.2.1")})
 	if te := new(domain.ThrottledError); !errors.As(err, &te) {
 		t.Fatalf("got %v, want a ThrottledError", err)
@@ -126,7 +126,7 @@ func TestIssueAudioChallenge_SixDigitsReplaceTheImageAnswer(t *testing.T) {
 	store := newFakeChallenges()
 	store.m[testUUID] = savedChallenge{"ab3k", time.Minute}
 	speaker := &fakeSpeaker{}
-	uc, err := NewIssueAudioChallenge(store, speaker, &scriptedRandom{next: []string{"048159"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, err := NewIssueAudioChallenge(store, speaker, &scriptedRandom{next: []string{"048159"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestIssueAudioChallenge_SixDigitsReplaceTheImageAnswer(t *testing.T) {
 
 func TestIssueAudioChallenge_UnknownIDIsNotFoundAndNothingIsStored(t *testing.T) {
 	store := newFakeChallenges()
-	uc, _ := NewIssueAudioChallenge(store, &fakeSpeaker{}, &scriptedRandom{next: []string{"048159"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, _ := NewIssueAudioChallenge(store, &fakeSpeaker{}, &scriptedRandom{next: []string{"048159"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if _, err := uc.Handle(t.Context(), IssueAudioChallengeInput{ID: testUUID}); !errors.Is(err, domain.ErrChallengeNotFound) {
 		t.Fatalf("got %v, want ErrChallengeNotFound", err)
 	}
@@ -156,7 +156,7 @@ func TestIssueAudioChallenge_UnknownIDIsNotFoundAndNothingIsStored(t *testing.T)
 func TestIssueAudioChallenge_FailedRecordingKeepsTheImageAnswer(t *testing.T) {
 	store := newFakeChallenges()
 	store.m[testUUID] = savedChallenge{"ab3k", time.Minute}
-	uc, _ := NewIssueAudioChallenge(store, &fakeSpeaker{err: errors.New("boom")}, &scriptedRandom{next: []string{"048159"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, _ := NewIssueAudioChallenge(store, &fakeSpeaker{err: errors.New("boom")}, &scriptedRandom{next: []string{"048159"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if _, err := uc.Handle(t.Context(), IssueAudioChallengeInput{ID: testUUID}); err == nil {
 		t.Fatal("want the speaker's error")
 	}
@@ -167,10 +167,10 @@ func TestIssueAudioChallenge_FailedRecordingKeepsTheImageAnswer(t *testing.T) {
 
 func TestNewChallengeUseCases_RefuseNilDependencies(t *testing.T) {
 	p := domain.DefaultPolicy()
-	if _, err := NewRefreshImageChallenge(nil, &fakeRenderer{}, &scriptedRandom{}, &fakeLimiter{}, p); err == nil {
+	if _, err := NewRefreshImageChallenge(nil, &fakeRenderer{}, &scriptedRandom{}, &fakeLimiter{}, &fakeEvents{}, p); err == nil {
 		t.Error("refresh accepted a nil store")
 	}
-	if _, err := NewIssueAudioChallenge(newFakeChallenges(), nil, &scriptedRandom{}, &fakeLimiter{}, p); err == nil {
+	if _, err := NewIssueAudioChallenge(newFakeChallenges(), nil, &scriptedRandom{}, &fakeLimiter{}, &fakeEvents{}, p); err == nil {
 		t.Error("audio accepted a nil speaker")
 	}
 }
@@ -179,7 +179,7 @@ func TestRequestSMSCode_TermsAreThePolicys(t *testing.T) {
 	p := domain.DefaultPolicy()
 	p.ResendInterval, p.CodeTTL = 90*time.Second, 10*time.Minute
 	digester, _ := domain.NewCodeDigester(make([]byte, 32))
-	uc, err := NewRequestSMSCode(newFakeChallenges(), newFakeCodes(), &fakeOutbox{}, &fakeLimiter{}, digester, &scriptedRandom{}, &fixedClock{}, p)
+	uc, err := NewRequestSMSCode(newFakeChallenges(), newFakeCodes(), &fakeOutbox{}, &fakeLimiter{}, &fakeEvents{}, digester, &scriptedRandom{}, &fixedClock{}, p)
 	if err != nil {
 		t.Fatal(err)
 	}

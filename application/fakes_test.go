@@ -177,19 +177,24 @@ func (f *fakeRenderer) Render(_ context.Context, text string) (domain.Image, err
 	return domain.Image{ContentType: "image/png", Data: []byte("png:" + text)}, nil
 }
 
-// fakeLimiter records what it is asked and refuses keys with a given prefix.
+// fakeLimiter records what it is asked and refuses keys with a given prefix;
+// refuseTake refuses them only when taken, as when a concurrent request took
+// the last place after a Check.
 type fakeLimiter struct {
-	mu     sync.Mutex
-	taken  []string
-	quotas map[string][]domain.Quota
-	refuse string
+	mu         sync.Mutex
+	taken      []string
+	quotas     map[string][]domain.Quota
+	refuse     string
+	refuseTake string
 }
 
 func (f *fakeLimiter) Take(_ context.Context, key string, quotas []domain.Quota) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.refuse != "" && strings.HasPrefix(key, f.refuse) {
-		return &domain.ThrottledError{RetryAfter: 7 * time.Second}
+	for _, prefix := range []string{f.refuse, f.refuseTake} {
+		if prefix != "" && strings.HasPrefix(key, prefix) {
+			return &domain.ThrottledError{RetryAfter: 7 * time.Second}
+		}
 	}
 	f.taken = append(f.taken, key)
 	if f.quotas == nil {
@@ -197,4 +202,47 @@ func (f *fakeLimiter) Take(_ context.Context, key string, quotas []domain.Quota)
 	}
 	f.quotas[key] = quotas
 	return nil
+}
+
+// Check answers as Take would, recording nothing.
+func (f *fakeLimiter) Check(_ context.Context, key string, _ []domain.Quota) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refuse != "" && strings.HasPrefix(key, f.refuse) {
+		return &domain.ThrottledError{RetryAfter: 7 * time.Second}
+	}
+	return nil
+}
+
+// fakeEvents records what the use cases report.
+type fakeEvents struct {
+	mu        sync.Mutex
+	captchas  int
+	requested int
+	refused   []domain.SMSRefusal
+	verified  []domain.VerifyOutcome
+}
+
+func (f *fakeEvents) CaptchaIssued() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.captchas++
+}
+
+func (f *fakeEvents) SMSCodeRequested() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requested++
+}
+
+func (f *fakeEvents) SMSCodeRefused(reason domain.SMSRefusal) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refused = append(f.refused, reason)
+}
+
+func (f *fakeEvents) CodeVerified(outcome domain.VerifyOutcome) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.verified = append(f.verified, outcome)
 }

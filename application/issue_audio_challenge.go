@@ -27,19 +27,20 @@ type IssueAudioChallenge struct {
 	speaker    domain.AudioRenderer
 	random     domain.Random
 	limiter    domain.RateLimiter
+	events     domain.Events
 	policy     domain.Policy
 }
 
 // NewIssueAudioChallenge refuses nil dependencies and unusable policies.
 func NewIssueAudioChallenge(challenges domain.ChallengeStore, speaker domain.AudioRenderer, random domain.Random,
-	limiter domain.RateLimiter, policy domain.Policy) (*IssueAudioChallenge, error) {
-	if challenges == nil || speaker == nil || random == nil || limiter == nil {
+	limiter domain.RateLimiter, events domain.Events, policy domain.Policy) (*IssueAudioChallenge, error) {
+	if events == nil || challenges == nil || speaker == nil || random == nil || limiter == nil {
 		return nil, errors.New("IssueAudioChallenge: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &IssueAudioChallenge{challenges: challenges, speaker: speaker, random: random, limiter: limiter, policy: policy}, nil
+	return &IssueAudioChallenge{challenges: challenges, speaker: speaker, random: random, limiter: limiter, events: events, policy: policy}, nil
 }
 
 // Handle counts the client as for an image, draws domain.AudioCaptchaLength
@@ -50,7 +51,7 @@ func (uc *IssueAudioChallenge) Handle(ctx context.Context, in IssueAudioChalleng
 	if in.ID == "" {
 		return domain.Audio{}, &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
 	}
-	if err := domain.TakeCaptcha(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+	if err := take(ctx, uc.limiter, uc.policy.Limits.ForCaptcha(in.ClientIP)); err != nil {
 		return domain.Audio{}, fmt.Errorf("issue audio challenge: %w", err)
 	}
 	digits, err := uc.random.String(domain.AudioCaptchaLength, domain.Digits)
@@ -64,5 +65,6 @@ func (uc *IssueAudioChallenge) Handle(ctx context.Context, in IssueAudioChalleng
 	if err := replaceChallenge(ctx, uc.challenges, in.ID, digits, uc.policy.CaptchaTTL); err != nil {
 		return domain.Audio{}, fmt.Errorf("issue audio challenge: %w", err)
 	}
+	uc.events.CaptchaIssued()
 	return audio, nil
 }

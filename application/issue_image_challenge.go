@@ -24,19 +24,20 @@ type IssueImageChallenge struct {
 	renderer   domain.CaptchaRenderer
 	random     domain.Random
 	limiter    domain.RateLimiter
+	events     domain.Events
 	policy     domain.Policy
 }
 
 // NewIssueImageChallenge refuses nil dependencies and unusable policies.
 func NewIssueImageChallenge(challenges domain.ChallengeStore, renderer domain.CaptchaRenderer, random domain.Random,
-	limiter domain.RateLimiter, policy domain.Policy) (*IssueImageChallenge, error) {
-	if challenges == nil || renderer == nil || random == nil || limiter == nil {
+	limiter domain.RateLimiter, events domain.Events, policy domain.Policy) (*IssueImageChallenge, error) {
+	if challenges == nil || renderer == nil || random == nil || limiter == nil || events == nil {
 		return nil, errors.New("IssueImageChallenge: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &IssueImageChallenge{challenges: challenges, renderer: renderer, random: random, limiter: limiter, policy: policy}, nil
+	return &IssueImageChallenge{challenges: challenges, renderer: renderer, random: random, limiter: limiter, events: events, policy: policy}, nil
 }
 
 // Handle counts the client first, since rendering costs CPU and storing costs
@@ -46,7 +47,7 @@ func (uc *IssueImageChallenge) Handle(ctx context.Context, in IssueImageChalleng
 	if in.ID == "" {
 		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
 	}
-	if err := domain.TakeCaptcha(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+	if err := take(ctx, uc.limiter, uc.policy.Limits.ForCaptcha(in.ClientIP)); err != nil {
 		return domain.Image{}, fmt.Errorf("issue image challenge: %w", err)
 	}
 	text, err := uc.random.String(uc.policy.CaptchaLength, domain.CaptchaAlphabet)
@@ -60,5 +61,6 @@ func (uc *IssueImageChallenge) Handle(ctx context.Context, in IssueImageChalleng
 	if err := uc.challenges.SaveChallenge(ctx, in.ID, strings.ToLower(text), uc.policy.CaptchaTTL); err != nil {
 		return domain.Image{}, fmt.Errorf("issue image challenge: save: %w", err)
 	}
+	uc.events.CaptchaIssued()
 	return img, nil
 }

@@ -13,7 +13,7 @@ const testUUID = domain.ChallengeID("0f8fad5b-d9cb-469f-a165-70867728950e")
 
 func TestIssueImageChallenge_StoresTheDrawnAnswerLowerCasedFor300s(t *testing.T) {
 	store, renderer := newFakeChallenges(), &fakeRenderer{}
-	uc, err := NewIssueImageChallenge(store, renderer, &scriptedRandom{next: []string{"AB3K"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, err := NewIssueImageChallenge(store, renderer, &scriptedRandom{next: []string{"AB3K"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestIssueImageChallenge_StoresTheDrawnAnswerLowerCasedFor300s(t *testing.T)
 
 func TestIssueImageChallenge_ReissueReplacesTheEarlierAnswer(t *testing.T) {
 	store := newFakeChallenges()
-	uc, _ := NewIssueImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"aaaa", "bbbb"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, _ := NewIssueImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"aaaa", "bbbb"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	for range 2 {
 		if _, err := uc.Handle(t.Context(), IssueImageChallengeInput{ID: testUUID}); err != nil {
 			t.Fatal(err)
@@ -45,7 +45,7 @@ func TestIssueImageChallenge_ReissueReplacesTheEarlierAnswer(t *testing.T) {
 
 func TestIssueImageChallenge_FailedRenderStoresNothing(t *testing.T) {
 	store := newFakeChallenges()
-	uc, _ := NewIssueImageChallenge(store, &fakeRenderer{err: errors.New("boom")}, &scriptedRandom{next: []string{"abcd"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, _ := NewIssueImageChallenge(store, &fakeRenderer{err: errors.New("boom")}, &scriptedRandom{next: []string{"abcd"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if _, err := uc.Handle(t.Context(), IssueImageChallengeInput{ID: testUUID}); err == nil {
 		t.Fatal("want the render error")
 	}
@@ -57,14 +57,14 @@ func TestIssueImageChallenge_FailedRenderStoresNothing(t *testing.T) {
 func TestIssueImageChallenge_StoreOutageIsReported(t *testing.T) {
 	store := newFakeChallenges()
 	store.err = domain.ErrStoreUnavailable
-	uc, _ := NewIssueImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"abcd"}}, &fakeLimiter{}, domain.DefaultPolicy())
+	uc, _ := NewIssueImageChallenge(store, &fakeRenderer{}, &scriptedRandom{next: []string{"abcd"}}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy())
 	if _, err := uc.Handle(t.Context(), IssueImageChallengeInput{ID: testUUID}); !errors.Is(err, domain.ErrStoreUnavailable) {
 		t.Fatalf("err = %v, want ErrStoreUnavailable", err)
 	}
 }
 
 func TestNewIssueImageChallenge_RefusesNilDependencies(t *testing.T) {
-	if _, err := NewIssueImageChallenge(nil, &fakeRenderer{}, &scriptedRandom{}, &fakeLimiter{}, domain.DefaultPolicy()); err == nil {
+	if _, err := NewIssueImageChallenge(nil, &fakeRenderer{}, &scriptedRandom{}, &fakeLimiter{}, &fakeEvents{}, domain.DefaultPolicy()); err == nil {
 		t.Fatal("nil store accepted")
 	}
 }
@@ -72,7 +72,7 @@ func TestNewIssueImageChallenge_RefusesNilDependencies(t *testing.T) {
 func TestIssueImageChallenge_ClientOverItsLimitGetsNoImage(t *testing.T) {
 	store, renderer := newFakeChallenges(), &fakeRenderer{}
 	limiter := &fakeLimiter{refuse: "captcha:ip:"}
-	uc, _ := NewIssueImageChallenge(store, renderer, &scriptedRandom{next: []string{"abcd"}}, limiter, domain.DefaultPolicy())
+	uc, _ := NewIssueImageChallenge(store, renderer, &scriptedRandom{next: []string{"abcd"}}, limiter, &fakeEvents{}, domain.DefaultPolicy())
 	_, err := uc.Handle(t.Context(), IssueImageChallengeInput{ID: testUUID, ClientIP: netip.MustParseAddr("203.0.113.7")})
 	if !errors.As(err, new(*domain.ThrottledError)) {
 		t.Fatalf("err = %v, want ThrottledError", err)
@@ -84,7 +84,7 @@ func TestIssueImageChallenge_ClientOverItsLimitGetsNoImage(t *testing.T) {
 
 func TestIssueImageChallenge_CountsPerClientAddress(t *testing.T) {
 	limiter := &fakeLimiter{}
-	uc, _ := NewIssueImageChallenge(newFakeChallenges(), &fakeRenderer{}, &scriptedRandom{next: []string{"abcd", "efgh"}}, limiter, domain.DefaultPolicy())
+	uc, _ := NewIssueImageChallenge(newFakeChallenges(), &fakeRenderer{}, &scriptedRandom{next: []string{"abcd", "efgh"}}, limiter, &fakeEvents{}, domain.DefaultPolicy())
 	uc.Handle(t.Context(), IssueImageChallengeInput{ID: testUUID, ClientIP: netip.MustParseAddr("2001:db8:1:2:3:4:5:6")})
 	uc.Handle(t.Context(), IssueImageChallengeInput{ID: testUUID}) // no address: nothing to key on
 	if len(limiter.taken) != 1 || limiter.taken[0] != "captcha:ip:2001:db8:1:2::/64" {

@@ -28,19 +28,20 @@ type RefreshImageChallenge struct {
 	renderer   domain.CaptchaRenderer
 	random     domain.Random
 	limiter    domain.RateLimiter
+	events     domain.Events
 	policy     domain.Policy
 }
 
 // NewRefreshImageChallenge refuses nil dependencies and unusable policies.
 func NewRefreshImageChallenge(challenges domain.ChallengeStore, renderer domain.CaptchaRenderer, random domain.Random,
-	limiter domain.RateLimiter, policy domain.Policy) (*RefreshImageChallenge, error) {
-	if challenges == nil || renderer == nil || random == nil || limiter == nil {
+	limiter domain.RateLimiter, events domain.Events, policy domain.Policy) (*RefreshImageChallenge, error) {
+	if events == nil || challenges == nil || renderer == nil || random == nil || limiter == nil {
 		return nil, errors.New("RefreshImageChallenge: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &RefreshImageChallenge{challenges: challenges, renderer: renderer, random: random, limiter: limiter, policy: policy}, nil
+	return &RefreshImageChallenge{challenges: challenges, renderer: renderer, random: random, limiter: limiter, events: events, policy: policy}, nil
 }
 
 // Handle counts the client as for a new captcha (rendering costs the same),
@@ -51,7 +52,7 @@ func (uc *RefreshImageChallenge) Handle(ctx context.Context, in RefreshImageChal
 	if in.ID == "" {
 		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
 	}
-	if err := domain.TakeCaptcha(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+	if err := take(ctx, uc.limiter, uc.policy.Limits.ForCaptcha(in.ClientIP)); err != nil {
 		return domain.Image{}, fmt.Errorf("refresh image challenge: %w", err)
 	}
 	text, err := uc.random.String(uc.policy.CaptchaLength, domain.CaptchaAlphabet)
@@ -65,6 +66,7 @@ func (uc *RefreshImageChallenge) Handle(ctx context.Context, in RefreshImageChal
 	if err := replaceChallenge(ctx, uc.challenges, in.ID, strings.ToLower(text), uc.policy.CaptchaTTL); err != nil {
 		return domain.Image{}, fmt.Errorf("refresh image challenge: %w", err)
 	}
+	uc.events.CaptchaIssued()
 	return img, nil
 }
 

@@ -32,6 +32,7 @@ type RequestSMSCode struct {
 	codes      domain.CodeStore
 	outbox     domain.SMSOutbox
 	limiter    domain.RateLimiter
+	events     domain.Events
 	digester   *domain.CodeDigester
 	random     domain.Random
 	clock      domain.Clock
@@ -40,69 +41,99 @@ type RequestSMSCode struct {
 
 // NewRequestSMSCode refuses nil dependencies and unusable policies.
 func NewRequestSMSCode(challenges domain.ChallengeStore, codes domain.CodeStore, outbox domain.SMSOutbox, limiter domain.RateLimiter,
-	digester *domain.CodeDigester, random domain.Random, clock domain.Clock, policy domain.Policy) (*RequestSMSCode, error) {
-	if challenges == nil || codes == nil || outbox == nil || limiter == nil || digester == nil || random == nil || clock == nil {
+	events domain.Events, digester *domain.CodeDigester, random domain.Random, clock domain.Clock, policy domain.Policy) (*RequestSMSCode, error) {
+	if challenges == nil || codes == nil || outbox == nil || limiter == nil || events == nil || digester == nil || random == nil || clock == nil {
 		return nil, errors.New("RequestSMSCode: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &RequestSMSCode{challenges: challenges, codes: codes, outbox: outbox, limiter: limiter, digester: digester,
+	return &RequestSMSCode{challenges: challenges, codes: codes, outbox: outbox, limiter: limiter, events: events, digester: digester,
 		random: random, clock: clock, policy: policy}, nil
 }
 
 // Handle follows the seed's order of checks, made safe for concurrency:
 //
 //  1. numbers SMS may not go to, then over-eager clients (the client's quota);
-//  2. the phone's resend slot and quotas, read without claiming them, so a
-//     request refused for the phone leaves its captcha valid, as the seed's
-//     send_flag check does;
+//  2. the phone's resend slot and quotas, then the service-wide budget, all
+//     read without claiming anything, so a request refused for the phone or
+//     by a spent budget leaves its captcha valid, as the seed's send_flag
+//     check does, and the user can retry with the captcha on screen;
 //  3. the captcha, taken (spent) whatever happens next: one solved captcha
 //     buys one attempt, so a failed request cannot be replayed;
-//  4. the service-wide budget, before the code is issued, so a spent budget
-//     changes nothing for the phone and its live code stays valid;
+//  4. the service-wide budget, taken before the code is issued, so a budget
+//     spent by a concurrent request since 2 changes nothing for the phone
+//     and its live code stays valid;
 //  5. the phone's slot and quotas again, claimed atomically with the new
 //     code, so concurrent requests still get one code per interval.
 //
-// A request that passes 2 and loses the race at 5 has spent a place in the
-// budget without sending: it needed a solved captcha of its own, so that
-// costs an abuser as much as a sent SMS would, and never more.
+// A request that passes 2 and loses a race at 4 has spent its captcha; one
+// that loses the race at 5 has spent a place in the budget without sending:
+// it needed a solved captcha of its own, so that costs an abuser as much as
+// a sent SMS would, and never more.
+//
+// Every request is reported to Events: requested, or refused with the
+// reason decided at the step that refused it.
 func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) error {
+	reason, err := uc.request(ctx, in)
+	if err != nil {
+		uc.events.SMSCodeRefused(reason)
+		return err
+	}
+	uc.events.SMSCodeRequested()
+	return nil
+}
+
+// request does the work of Handle and says, when it refuses, why.
+func (uc *RequestSMSCode) request(ctx context.Context, in RequestSMSCodeInput) (domain.SMSRefusal, error) {
 	if in.Phone.IsZero() {
-		return domain.ErrInvalidPhone
+		return domain.SMSRefusedInvalid, domain.ErrInvalidPhone
 	}
 	if in.ChallengeID == "" {
-		return &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
+		return domain.SMSRefusedInvalid, &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
 	}
 	if in.ImageCode == "" {
-		return &domain.InvalidInputError{Field: "image_code", Reason: domain.ReasonRequired}
+		return domain.SMSRefusedInvalid, &domain.InvalidInputError{Field: "image_code", Reason: domain.ReasonRequired}
 	}
 	limits := uc.policy.Limits
 	if !limits.AllowsSMSTo(in.Phone) {
-		return domain.ErrInvalidPhone
+		return domain.SMSRefusedInvalid, domain.ErrInvalidPhone
 	}
-	if err := domain.TakeSMSRequest(ctx, uc.limiter, limits, in.ClientIP); err != nil {
-		return fmt.Errorf("request sms code: %w", err)
+	if err := take(ctx, uc.limiter, limits.ForSMSRequest(in.ClientIP)); err != nil {
+		return refusedBy(domain.SMSRefusedClientLimit, err), fmt.Errorf("request sms code: %w", err)
 	}
 	if err := uc.codes.CheckIssue(ctx, in.Phone, limits.PhoneSMS); err != nil {
-		return fmt.Errorf("request sms code: phone: %w", err)
+		return refusedBy(domain.SMSRefusedPhoneLimit, err), fmt.Errorf("request sms code: phone: %w", err)
+	}
+	budget := limits.ForGlobalSMS()
+	if err := check(ctx, uc.limiter, budget); err != nil {
+		return refusedBy(domain.SMSRefusedBudget, err), fmt.Errorf("request sms code: global budget: %w", err)
 	}
 	answer, err := uc.challenges.TakeChallenge(ctx, in.ChallengeID)
 	if errors.Is(err, domain.ErrChallengeNotFound) {
-		return domain.ErrImageCodeExpired
+		return domain.SMSRefusedCaptchaExpired, domain.ErrImageCodeExpired
 	}
 	if err != nil {
-		return fmt.Errorf("request sms code: take challenge: %w", err)
+		return domain.SMSRefusedError, fmt.Errorf("request sms code: take challenge: %w", err)
 	}
 	// Both sides lower-cased: verifyd stores answers in lower case, but an
 	// answer written by the seed's application may be upper case.
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(in.ImageCode)), []byte(strings.ToLower(answer))) != 1 {
-		return domain.ErrImageCodeMismatch
+		return domain.SMSRefusedCaptchaMismatch, domain.ErrImageCodeMismatch
 	}
-	if err := domain.TakeGlobalSMS(ctx, uc.limiter, limits); err != nil {
-		return fmt.Errorf("request sms code: global budget: %w", err)
+	if err := take(ctx, uc.limiter, budget); err != nil {
+		return refusedBy(domain.SMSRefusedBudget, err), fmt.Errorf("request sms code: global budget: %w", err)
 	}
+	if err := uc.issue(ctx, in); err != nil {
+		return refusedBy(domain.SMSRefusedPhoneLimit, err), err
+	}
+	return "", nil
+}
 
+// issue stores a new code for the phone and hands its message to the outbox;
+// the captcha and the budget have been paid for. A refusal here is the
+// phone's slot or quotas lost to a concurrent request, else a failure.
+func (uc *RequestSMSCode) issue(ctx context.Context, in RequestSMSCodeInput) error {
 	raw, err := uc.random.String(domain.SMSCodeLength, domain.Digits)
 	if err != nil {
 		return fmt.Errorf("request sms code: random: %w", err)
@@ -113,7 +144,7 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		Digest:         digest,
 		TTL:            uc.policy.CodeTTL,
 		ResendInterval: uc.policy.ResendInterval,
-		Quotas:         limits.PhoneSMS,
+		Quotas:         uc.policy.Limits.PhoneSMS,
 	})
 	if err != nil {
 		return fmt.Errorf("request sms code: issue: %w", err)
@@ -143,6 +174,15 @@ func (uc *RequestSMSCode) Handle(ctx context.Context, in RequestSMSCodeInput) er
 		return err
 	}
 	return nil
+}
+
+// refusedBy is reason when err is a refusal by a limit, else an error: a
+// limiter or store that failed refused nothing.
+func refusedBy(reason domain.SMSRefusal, err error) domain.SMSRefusal {
+	if errors.As(err, new(*domain.ThrottledError)) {
+		return reason
+	}
+	return domain.SMSRefusedError
 }
 
 // withdraw gives the phone its resend slot and quota places back for a code

@@ -29,20 +29,26 @@ type requestRig struct {
 	outbox     *fakeOutbox
 	digester   *domain.CodeDigester
 	limiter    *fakeLimiter
+	events     *fakeEvents
 	now        time.Time
 }
 
 func newRequestRig(t *testing.T, random ...string) *requestRig {
 	t.Helper()
+	return newRequestRigWith(t, domain.DefaultPolicy(), random...)
+}
+
+func newRequestRigWith(t *testing.T, policy domain.Policy, random ...string) *requestRig {
+	t.Helper()
 	r := &requestRig{challenges: newFakeChallenges(), codes: newFakeCodes(), outbox: &fakeOutbox{}, limiter: &fakeLimiter{},
-		now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+		events: &fakeEvents{}, now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	var err error
 	r.digester, err = domain.NewCodeDigester(testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.uc, err = NewRequestSMSCode(r.challenges, r.codes, r.outbox, r.limiter, r.digester,
-		&scriptedRandom{next: random}, &fixedClock{now: r.now}, domain.DefaultPolicy())
+	r.uc, err = NewRequestSMSCode(r.challenges, r.codes, r.outbox, r.limiter, r.events, r.digester,
+		&scriptedRandom{next: random}, &fixedClock{now: r.now}, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +175,9 @@ func TestRequestSMSCode_NumbersOutsideTheAllowedRegionsOrNotMobileAreInvalid(t *
 	premium, _ := domain.NewPhoneNumber("+8616812345678", "CN", domain.LinePremiumRate)
 	for name, phone := range map[string]domain.PhoneNumber{"other region": gb, "landline": landline, "premium rate": premium} {
 		t.Run(name, func(t *testing.T) {
-			r := newRequestRig(t, "123456", msgID)
 			p := domain.DefaultPolicy()
 			p.Limits.SMSRegions = []string{"CN"}
-			r.uc.policy = p
+			r := newRequestRigWith(t, p, "123456", msgID)
 			err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: phone, ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
 			if !errors.Is(err, domain.ErrInvalidPhone) {
 				t.Fatalf("err = %v, want ErrInvalidPhone", err)
@@ -213,8 +218,41 @@ func TestRequestSMSCode_GlobalBudgetRefusalKeepsThePhonesLiveCode(t *testing.T) 
 	if c := r.codes.m[phone.E164()]; c == nil || string(c.code.Digest) != string(live) {
 		t.Error("a request over the global budget replaced the phone's live code")
 	}
+	if _, ok := r.challenges.m[testUUID]; !ok {
+		t.Error("a request refused by the spent budget spent the captcha")
+	}
+}
+
+func TestRequestSMSCode_BudgetRefusalKeepsTheCaptchaForTheRetry(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	in := RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP}
+	r.limiter.refuse = "sms:global"
+	if err := r.uc.Handle(t.Context(), in); !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError", err)
+	}
+	// The budget has room again: the captcha still on the user's screen works.
+	r.limiter.refuse = ""
+	if err := r.uc.Handle(t.Context(), in); err != nil {
+		t.Fatalf("retry with the same captcha: %v", err)
+	}
+	if len(r.outbox.sent) != 1 {
+		t.Errorf("%d messages sent, want 1", len(r.outbox.sent))
+	}
+}
+
+func TestRequestSMSCode_BudgetSpentAfterTheCheckStillSpendsTheCaptcha(t *testing.T) {
+	r := newRequestRig(t, "123456", msgID)
+	// A concurrent request takes the last place between the check and the take.
+	r.limiter.refuseTake = "sms:global"
+	err := r.uc.Handle(t.Context(), RequestSMSCodeInput{Phone: testPhone(t), ChallengeID: testUUID, ImageCode: "ab3k", ClientIP: clientIP})
+	if !errors.As(err, new(*domain.ThrottledError)) {
+		t.Fatalf("err = %v, want ThrottledError from the take", err)
+	}
+	if len(r.outbox.sent) != 0 || r.codes.issued != 0 {
+		t.Error("a request refused by the budget's take sent a code")
+	}
 	if _, ok := r.challenges.m[testUUID]; ok {
-		t.Error("the captcha was not spent: a refused budget must not let its answer be replayed")
+		t.Error("a request that reached the budget's take kept its captcha: its answer could be replayed")
 	}
 }
 

@@ -22,33 +22,42 @@ type VerifySMSCodeInput struct {
 type VerifySMSCode struct {
 	codes    domain.CodeStore
 	limiter  domain.RateLimiter
+	events   domain.Events
 	digester *domain.CodeDigester
 	policy   domain.Policy
 }
 
 // NewVerifySMSCode refuses nil dependencies and unusable policies.
-func NewVerifySMSCode(codes domain.CodeStore, limiter domain.RateLimiter, digester *domain.CodeDigester, policy domain.Policy) (*VerifySMSCode, error) {
-	if codes == nil || limiter == nil || digester == nil {
+func NewVerifySMSCode(codes domain.CodeStore, limiter domain.RateLimiter, events domain.Events, digester *domain.CodeDigester,
+	policy domain.Policy) (*VerifySMSCode, error) {
+	if codes == nil || limiter == nil || events == nil || digester == nil {
 		return nil, errors.New("VerifySMSCode: nil dependency")
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &VerifySMSCode{codes: codes, limiter: limiter, digester: digester, policy: policy}, nil
+	return &VerifySMSCode{codes: codes, limiter: limiter, events: events, digester: digester, policy: policy}, nil
 }
 
 // Handle counts the attempt before comparing, so parallel guesses cannot get
 // more than MaxAttempts comparisons, then compares digests in constant time
 // and consumes the code on success. No code, a wrong code and a burned code
-// all return domain.ErrSMSCodeMismatch.
+// all return domain.ErrSMSCodeMismatch. Every attempt's outcome is reported
+// to Events.
 func (uc *VerifySMSCode) Handle(ctx context.Context, in VerifySMSCodeInput) error {
+	err := uc.verify(ctx, in)
+	uc.events.CodeVerified(domain.VerifyOutcomeOf(err))
+	return err
+}
+
+func (uc *VerifySMSCode) verify(ctx context.Context, in VerifySMSCodeInput) error {
 	if in.Phone.IsZero() {
 		return domain.ErrInvalidPhone
 	}
 	if in.Code == "" {
 		return &domain.InvalidInputError{Field: "sms_code", Reason: domain.ReasonRequired}
 	}
-	if err := domain.TakeVerify(ctx, uc.limiter, uc.policy.Limits, in.ClientIP); err != nil {
+	if err := take(ctx, uc.limiter, uc.policy.Limits.ForVerify(in.ClientIP)); err != nil {
 		return fmt.Errorf("verify sms code: %w", err)
 	}
 	// The digest is computed before the store is asked, so "no code" and

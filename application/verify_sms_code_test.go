@@ -23,7 +23,7 @@ func newVerifyRigWithLimiter(t *testing.T) (*VerifySMSCode, *fakeCodes, domain.P
 	phone := testPhone(t)
 	codes.m[phone.E164()] = &storedCode{code: domain.NewCode{Digest: digester.Digest(phone, "123456")}}
 	limiter := &fakeLimiter{}
-	uc, err := NewVerifySMSCode(codes, limiter, digester, domain.DefaultPolicy())
+	uc, err := NewVerifySMSCode(codes, limiter, &fakeEvents{}, digester, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,13 +34,6 @@ const (
 // message, which the next provider decides, but of that provider.
 const DeliveryFailedOver DeliveryOutcome = "failed_over"
 
-// DeliveryObserver is told of every delivery outcome. provider names the
-// provider that delivered, refused or failed the message; it is empty when
-// no provider was reached (expired, dropped, a cancelled send).
-type DeliveryObserver interface {
-	ObserveDelivery(outcome DeliveryOutcome, provider string)
-}
-
 // SendProvider names the provider behind a send's result: the receipt's on
 // success, the *SendError's on failure, "" when neither says.
 func SendProvider(receipt SMSReceipt, err error) string {

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -25,15 +24,6 @@ const MaxQuotaWindow = 7 * 24 * time.Hour
 
 // Valid reports whether the quota can be enforced.
 func (q Quota) Valid() bool { return q.Max > 0 && q.Window > 0 }
-
-// RateLimiter counts events per key against quotas.
-type RateLimiter interface {
-	// Take records one event under key if every quota still has room, all in
-	// one atomic step; otherwise it records nothing and returns a
-	// *ThrottledError saying when all of them will have room again. With no
-	// quotas it allows everything.
-	Take(ctx context.Context, key string, quotas []Quota) error
-}
 
 // Limits are the abuse controls: how often a phone, a client address and the
 // whole service may cause work, and which numbers may receive an SMS at all.
@@ -97,36 +87,41 @@ func ClientKey(addr netip.Addr) string {
 	return addr.String()
 }
 
-// takeIP applies quotas to the client behind addr; an unknown address is not
-// limited here, since a caller without one (a batch job embedding the use
+// Limit is one set of quotas counted under one key: what a RateLimiter is
+// asked to take or check. The zero Limit limits nothing.
+type Limit struct {
+	Key    string
+	Quotas []Quota
+}
+
+// None reports whether the limit has nothing to count, so a caller need not
+// ask the limiter at all.
+func (l Limit) None() bool { return l.Key == "" || len(l.Quotas) == 0 }
+
+// forClient applies quotas to the client behind addr; an unknown address is
+// not limited here, since a caller without one (a batch job embedding the use
 // case) has nothing to key on.
-func takeIP(ctx context.Context, l RateLimiter, action string, addr netip.Addr, quotas []Quota) error {
+func forClient(action string, addr netip.Addr, quotas []Quota) Limit {
 	client := ClientKey(addr)
 	if client == "" || len(quotas) == 0 {
-		return nil
+		return Limit{}
 	}
-	return l.Take(ctx, action+":ip:"+client, quotas)
+	return Limit{Key: action + ":ip:" + client, Quotas: quotas}
 }
 
-// TakeCaptcha counts one captcha rendered for addr.
-func TakeCaptcha(ctx context.Context, l RateLimiter, lim Limits, addr netip.Addr) error {
-	return takeIP(ctx, l, "captcha", addr, lim.IPCaptcha)
-}
+// ForCaptcha is the limit on captchas rendered for the client at addr.
+func (l Limits) ForCaptcha(addr netip.Addr) Limit { return forClient("captcha", addr, l.IPCaptcha) }
 
-// TakeSMSRequest counts one SMS request from addr.
-func TakeSMSRequest(ctx context.Context, l RateLimiter, lim Limits, addr netip.Addr) error {
-	return takeIP(ctx, l, "sms", addr, lim.IPSMS)
-}
+// ForSMSRequest is the limit on SMS requests from the client at addr.
+func (l Limits) ForSMSRequest(addr netip.Addr) Limit { return forClient("sms", addr, l.IPSMS) }
 
-// TakeVerify counts one verification attempt from addr.
-func TakeVerify(ctx context.Context, l RateLimiter, lim Limits, addr netip.Addr) error {
-	return takeIP(ctx, l, "verify", addr, lim.IPVerify)
-}
+// ForVerify is the limit on verification attempts from the client at addr.
+func (l Limits) ForVerify(addr netip.Addr) Limit { return forClient("verify", addr, l.IPVerify) }
 
-// TakeGlobalSMS counts one SMS against the service-wide budget.
-func TakeGlobalSMS(ctx context.Context, l RateLimiter, lim Limits) error {
-	if len(lim.GlobalSMS) == 0 {
-		return nil
+// ForGlobalSMS is the service-wide SMS budget.
+func (l Limits) ForGlobalSMS() Limit {
+	if len(l.GlobalSMS) == 0 {
+		return Limit{}
 	}
-	return l.Take(ctx, keyGlobalSMS, lim.GlobalSMS)
+	return Limit{Key: keyGlobalSMS, Quotas: l.GlobalSMS}
 }

@@ -60,6 +60,34 @@ type CodeStore interface {
 	ConsumeCode(ctx context.Context, phone PhoneNumber, digest []byte) (bool, error)
 }
 
+// RateLimiter counts events per key against quotas.
+type RateLimiter interface {
+	// Take records one event under key if every quota still has room, all in
+	// one atomic step; otherwise it records nothing and returns a
+	// *ThrottledError saying when all of them will have room again. With no
+	// quotas it allows everything.
+	Take(ctx context.Context, key string, quotas []Quota) error
+	// Check tells, recording nothing, whether Take would refuse now: the
+	// same *ThrottledError, or nil. It lets a caller refuse before it spends
+	// anything of the client's; nil promises nothing, since Take decides
+	// again, atomically.
+	Check(ctx context.Context, key string, quotas []Quota) error
+}
+
+// Events is told of the business outcomes the use cases decide, whichever
+// entry point asked, so metrics count the same events for every API.
+// adapters/metrics implements it with Prometheus counters.
+type Events interface {
+	// CaptchaIssued: a captcha was rendered and its answer stored.
+	CaptchaIssued()
+	// SMSCodeRequested: a code was issued and handed to the outbox.
+	SMSCodeRequested()
+	// SMSCodeRefused: a request for a code sent nothing, for reason.
+	SMSCodeRefused(reason SMSRefusal)
+	// CodeVerified: a verification attempt ended with outcome.
+	CodeVerified(outcome VerifyOutcome)
+}
+
 // CaptchaRenderer draws a captcha image showing text.
 type CaptchaRenderer interface {
 	// Render returns the encoded image and its media type.
@@ -72,9 +100,11 @@ type Image struct {
 	Data        []byte
 }
 
-// PhoneParser turns what a user typed into a PhoneNumber, using defaultRegion
-// for numbers written in national form. ErrInvalidPhone when it is not a
-// valid number.
+// PhoneParser turns what a user typed into a PhoneNumber. Numbers written in
+// national form are read in the region the implementation was made for
+// (adapters/phonenumber takes it from VERIFY_DEFAULT_REGION). It returns
+// ErrInvalidPhone when raw is not a valid number. Entry points parse with it,
+// so the use cases receive phones already valid.
 type PhoneParser interface {
 	ParsePhone(raw string) (PhoneNumber, error)
 }
@@ -125,6 +155,13 @@ type SMSOutbox interface {
 	// Enqueue accepts msg or returns an error; once it returns nil the outbox
 	// owns delivery.
 	Enqueue(ctx context.Context, msg SMSMessage) error
+}
+
+// DeliveryObserver is told of every delivery outcome. provider names the
+// provider that delivered, refused or failed the message; it is empty when
+// no provider was reached (expired, dropped, a cancelled send).
+type DeliveryObserver interface {
+	ObserveDelivery(outcome DeliveryOutcome, provider string)
 }
 
 // Clock tells the time; tests substitute a fixed one.

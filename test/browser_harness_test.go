@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -18,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/lemonmall/verifyd/adapters/logtest"
 )
 
 // debianChromium is where Debian's chromium package puts the browser.
@@ -57,7 +58,7 @@ type browser struct {
 func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	profile := t.TempDir()
-	output := &lockedBuffer{}
+	output := &logtest.Buffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // root in a container
@@ -97,24 +98,6 @@ func newBrowser(t testing.TB) *browser {
 		t.Fatalf("add the CSP watch: %v", err)
 	}
 	return &browser{t: t, ctx: ctx, watch: w}
-}
-
-// lockedBuffer collects the browser's output, written from another goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // do runs actions, failing the test on an error.

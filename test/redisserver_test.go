@@ -19,6 +19,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/lemonmall/verifyd/adapters/logtest"
 	"github.com/lemonmall/verifyd/adapters/redis"
 )
 
@@ -54,7 +55,7 @@ type redisServer struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *safeBuffer
+	out    *logtest.Buffer
 }
 
 // startRedis starts a redis-server on a free port of the range, with extra
@@ -163,7 +164,7 @@ func (r *redisServer) launch() error {
 	}, r.args...)
 	cmd := exec.Command("redis-server", args...)
 	cmd.Dir = r.dir
-	out := &safeBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
@@ -459,22 +460,4 @@ func infoField(info, name string) string {
 		}
 	}
 	return ""
-}
-
-// safeBuffer is a bytes.Buffer written by a process and read by the test.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -30,10 +30,10 @@ func addAPIv1(t testing.TB, deps *httpapi.Deps, s domain.ChallengeStore, limiter
 	if deps.IssueCaptcha, err = application.NewIssueCaptcha(deps.IssueImageChallenge, system.Random{}, policy); err != nil {
 		t.Fatal(err)
 	}
-	if deps.RefreshImageChallenge, err = application.NewRefreshImageChallenge(s, captcha.NewRenderer(), system.Random{}, limiter, policy); err != nil {
+	if deps.RefreshImageChallenge, err = application.NewRefreshImageChallenge(s, captcha.NewRenderer(), system.Random{}, limiter, deps.Events, policy); err != nil {
 		t.Fatal(err)
 	}
-	if deps.IssueAudioChallenge, err = application.NewIssueAudioChallenge(s, captcha.NewSpeaker(), system.Random{}, limiter, policy); err != nil {
+	if deps.IssueAudioChallenge, err = application.NewIssueAudioChallenge(s, captcha.NewSpeaker(), system.Random{}, limiter, deps.Events, policy); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -97,8 +97,14 @@ type Deps struct {
 	RequestSMSCode      *application.RequestSMSCode
 	VerifySMSCode       *application.VerifySMSCode
 	Phones              domain.PhoneParser
-	Ready               ReadinessCheck
-	Logger              *slog.Logger
+	// Policy is the one the use cases apply; the page shows its captcha
+	// length and resend interval.
+	Policy domain.Policy
+	// Events, if set, is told of requests refused here, before a use case
+	// saw them, for input that does not parse: the use cases tell it the rest.
+	Events domain.Events
+	Ready  ReadinessCheck
+	Logger *slog.Logger
 	// Metrics, if set, is told about every request; MetricsHandler, if set,
 	// is served at GET /metrics.
 	Metrics        Recorder
@@ -127,6 +133,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	}
 	if err := checkAPIv1(cfg, deps); err != nil {
 		return nil, err
+	}
+	if err := deps.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	logger := deps.Logger
 	if logger == nil {
@@ -284,54 +293,73 @@ func (s *Server) phone(c *fiber.Ctx) (domain.PhoneNumber, error) {
 }
 
 func (s *Server) requestSMSCode(c *fiber.Ctx) error {
-	phone, err := s.phone(c)
+	in, err := s.requestSMSCodeInput(c)
 	if err != nil {
+		if s.deps.Events != nil {
+			s.deps.Events.SMSCodeRefused(domain.SMSRefusedInvalid)
+		}
 		return err
 	}
-	in, err := fields(c, "uuid", "image_code")
-	if err != nil {
-		return err
-	}
-	id, err := domain.ParseChallengeID(in["uuid"])
-	if err != nil {
-		return err
-	}
-	imageCode, err := domain.ParseImageCode(in["image_code"])
-	if err != nil {
-		return err
-	}
-	err = s.deps.RequestSMSCode.Handle(c.UserContext(), application.RequestSMSCodeInput{
-		Phone:       phone,
-		ChallengeID: id,
-		ImageCode:   imageCode,
-		ClientIP:    s.client(c),
-		Lang:        s.lang(c),
-	})
-	if err != nil {
+	if err := s.deps.RequestSMSCode.Handle(c.UserContext(), in); err != nil {
 		return err
 	}
 	return s.ok(c, MsgSMSSent)
 }
 
-func (s *Server) verifySMSCode(c *fiber.Ctx) error {
+func (s *Server) requestSMSCodeInput(c *fiber.Ctx) (application.RequestSMSCodeInput, error) {
 	phone, err := s.phone(c)
 	if err != nil {
-		return err
+		return application.RequestSMSCodeInput{}, err
 	}
-	in, err := fields(c, "sms_code")
+	in, err := fields(c, "uuid", "image_code")
 	if err != nil {
-		return err
+		return application.RequestSMSCodeInput{}, err
 	}
-	code, err := domain.ParseSMSCode(in["sms_code"])
+	id, err := domain.ParseChallengeID(in["uuid"])
 	if err != nil {
+		return application.RequestSMSCodeInput{}, err
+	}
+	imageCode, err := domain.ParseImageCode(in["image_code"])
+	if err != nil {
+		return application.RequestSMSCodeInput{}, err
+	}
+	return application.RequestSMSCodeInput{
+		Phone:       phone,
+		ChallengeID: id,
+		ImageCode:   imageCode,
+		ClientIP:    s.client(c),
+		Lang:        s.lang(c),
+	}, nil
+}
+
+func (s *Server) verifySMSCode(c *fiber.Ctx) error {
+	in, err := s.verifySMSCodeInput(c)
+	if err != nil {
+		if s.deps.Events != nil {
+			s.deps.Events.CodeVerified(domain.VerifyInvalid)
+		}
 		return err
 	}
-	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), application.VerifySMSCodeInput{
-		Phone: phone, Code: code, ClientIP: s.client(c),
-	}); err != nil {
+	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), in); err != nil {
 		return err
 	}
 	return s.ok(c, MsgSMSVerified)
+}
+
+func (s *Server) verifySMSCodeInput(c *fiber.Ctx) (application.VerifySMSCodeInput, error) {
+	phone, err := s.phone(c)
+	if err != nil {
+		return application.VerifySMSCodeInput{}, err
+	}
+	in, err := fields(c, "sms_code")
+	if err != nil {
+		return application.VerifySMSCodeInput{}, err
+	}
+	code, err := domain.ParseSMSCode(in["sms_code"])
+	if err != nil {
+		return application.VerifySMSCodeInput{}, err
+	}
+	return application.VerifySMSCodeInput{Phone: phone, Code: code, ClientIP: s.client(c)}, nil
 }
 
 // param decodes a path parameter with path rules: "%2B" and a literal "+"

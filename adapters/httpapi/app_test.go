@@ -22,6 +22,7 @@ import (
 
 	"github.com/lemonmall/verifyd/adapters/captcha"
 	"github.com/lemonmall/verifyd/adapters/httpapi"
+	"github.com/lemonmall/verifyd/adapters/logtest"
 	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
@@ -109,7 +110,7 @@ type rig struct {
 	srv    *httpapi.Server
 	spy    *answerSpy
 	inbox  *inbox
-	logBuf *bytes.Buffer
+	logBuf *logtest.Buffer
 }
 
 // rigOptions changes what newRigWith builds; the zero value is newRig's.
@@ -127,7 +128,7 @@ func newRig(t testing.TB, s store) *rig { return newRigWith(t, s, rigOptions{}) 
 
 func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	t.Helper()
-	r := &rig{t: t, spy: &answerSpy{store: s, answers: map[domain.ChallengeID]string{}}, inbox: &inbox{}, logBuf: &bytes.Buffer{}}
+	r := &rig{t: t, spy: &answerSpy{store: s, answers: map[domain.ChallengeID]string{}}, inbox: &inbox{}, logBuf: &logtest.Buffer{}}
 	policy := domain.DefaultPolicy()
 	digester, err := domain.NewCodeDigester([]byte("test-secret-test-secret-test-secret"))
 	if err != nil {
@@ -141,15 +142,19 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	if limiter == nil {
 		limiter = memory.NewLimiter(system.Clock{})
 	}
-	issue, err := application.NewIssueImageChallenge(r.spy, captcha.NewRenderer(), system.Random{}, limiter, policy)
+	var events domain.Events = noEvents{}
+	if o.metrics != nil {
+		events = o.metrics
+	}
+	issue, err := application.NewIssueImageChallenge(r.spy, captcha.NewRenderer(), system.Random{}, limiter, events, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	request, err := application.NewRequestSMSCode(r.spy, r.spy, r.inbox, limiter, digester, system.Random{}, system.Clock{}, policy)
+	request, err := application.NewRequestSMSCode(r.spy, r.spy, r.inbox, limiter, events, digester, system.Random{}, system.Clock{}, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	verify, err := application.NewVerifySMSCode(r.spy, limiter, digester, policy)
+	verify, err := application.NewVerifySMSCode(r.spy, limiter, events, digester, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +164,7 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	}
 	deps := httpapi.Deps{
 		IssueImageChallenge: issue, RequestSMSCode: request, VerifySMSCode: verify,
-		Phones: phones, Ready: s.Ping, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: r.logBuf}, nil)),
+		Phones: phones, Policy: policy, Events: events, Ready: s.Ping, Logger: slog.New(slog.NewTextHandler(r.logBuf, nil)),
 	}
 	addAPIv1(t, &deps, r.spy, limiter, policy)
 	if o.metrics != nil {
@@ -172,16 +177,13 @@ func newRigWith(t testing.TB, s store, o rigOptions) *rig {
 	return r
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
+// noEvents is told of business outcomes by rigs that do not count them.
+type noEvents struct{}
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func (noEvents) CaptchaIssued()                    {}
+func (noEvents) SMSCodeRequested()                 {}
+func (noEvents) SMSCodeRefused(domain.SMSRefusal)  {}
+func (noEvents) CodeVerified(domain.VerifyOutcome) {}
 
 type response struct {
 	status int

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,6 +150,22 @@ func TestLimits_SMSPerPhonePerHour(t *testing.T) {
 
 // waitResendSlotFree waits until the phone's resend interval is over, asking
 // the store, which is what decides.
+// waitBudgetFree polls the limiter, counting nothing, until lim has room.
+func waitBudgetFree(t *testing.T, l domain.RateLimiter, lim domain.Limit) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := l.Check(t.Context(), lim.Key, lim.Quotas)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("budget still spent after 10 s: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func waitResendSlotFree(t *testing.T, s store, phone domain.PhoneNumber) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -189,6 +206,29 @@ func testGlobalBudget(t *testing.T, s store, l domain.RateLimiter) {
 			t.Fatalf("5 phones: %v and %d SMS, want 3 sent and 2 refused", got, r.inbox.count())
 		}
 	}
+}
+
+// The seed's page keeps its captcha after an error: a request refused by the
+// spent budget must leave that captcha valid for the retry, or the user gets
+// "Graphical Code no longer works" once the budget has room again.
+func TestLimits_BudgetRefusalKeepsTheCaptchaForTheRetry(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s store, l domain.RateLimiter) {
+		limits := domain.Limits{GlobalSMS: []domain.Quota{{Max: 1, Window: time.Second}}}
+		r := newRigWith(t, s, rigOptions{limiter: l, limits: limits})
+		want(t, r.requestCode(newMobile()), http.StatusOK, httpapi.CodeOK)
+
+		mobile := newMobile()
+		id, answer := r.captcha()
+		ask := func() response {
+			return r.get("/sms_codes/" + mobile + "/?" + url.Values{"uuid": {id}, "image_code": {answer}}.Encode())
+		}
+		wantRetryAfter(t, ask(), time.Second)
+		waitBudgetFree(t, l, limits.ForGlobalSMS())
+		want(t, ask(), http.StatusOK, httpapi.CodeOK)
+		if r.inbox.count() != 2 {
+			t.Fatalf("%d SMS sent, want 2", r.inbox.count())
+		}
+	})
 }
 
 func TestLimits_OnlyMobileNumbersOfAllowedRegions(t *testing.T) {

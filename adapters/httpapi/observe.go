@@ -15,13 +15,12 @@ import (
 	"github.com/lemonmall/verifyd/domain"
 )
 
-// Recorder receives what the HTTP adapter observes; adapters/metrics
-// implements it with Prometheus.
+// Recorder receives what the HTTP adapter observes about HTTP: requests,
+// refusals and outages per route. Business outcomes (captchas issued, codes
+// requested, verifications) are told by the use cases, through domain.Events.
+// adapters/metrics implements both with Prometheus.
 type Recorder interface {
 	ObserveRequest(route, method string, status int, took time.Duration)
-	CaptchaIssued()
-	SMSRequested()
-	Verification(outcome string)
 	Throttled(route string)
 	StoreError(route string)
 }
@@ -98,42 +97,13 @@ func (s *Server) observe(c *fiber.Ctx) error {
 
 func record(r Recorder, route, method string, status int, took time.Duration, err error) {
 	r.ObserveRequest(route, method, status, took)
-	// The seed's routes answer refusals with 200: outcomes come from err.
-	throttled := errors.As(err, new(*domain.ThrottledError))
-	if throttled {
+	// The seed's routes answer refusals with 200: the refusal comes from err.
+	if errors.As(err, new(*domain.ThrottledError)) {
 		r.Throttled(route)
 	}
 	if errors.Is(err, domain.ErrStoreUnavailable) || errors.Is(err, domain.ErrOutboxFull) || errors.Is(err, context.DeadlineExceeded) {
 		r.StoreError(route)
 	}
-	// /api/v1/ answers success with 201 and 202 too.
-	done := err == nil && status < 300
-	switch route {
-	case routeImage, routeV1Captchas, routeV1Image, routeV1Audio:
-		if done {
-			r.CaptchaIssued()
-		}
-	case routeSMS, routeV1SMS:
-		if done {
-			r.SMSRequested()
-		}
-	case routeVerify, routeV1Verify:
-		r.Verification(verificationOutcome(status, err, throttled))
-	}
-}
-
-func verificationOutcome(status int, err error, throttled bool) string {
-	switch {
-	case err == nil && status == http.StatusOK:
-		return "success"
-	case errors.Is(err, domain.ErrSMSCodeMismatch):
-		return "mismatch"
-	case throttled:
-		return "throttled"
-	case status < 500:
-		return "invalid"
-	}
-	return "error"
 }
 
 // saneRequestID accepts ids of up to 128 characters from a safe alphabet, so

@@ -61,6 +61,8 @@ func TestMetrics_CountRequestsAndOutcomes(t *testing.T) {
 	wantMetric(t, text, `verifyd_http_requests_total{method="GET",route="/sms_codes/:mobile/",status="200"}`, "2")
 	wantMetric(t, text, `verifyd_http_requests_total{method="GET",route="unmatched",status="404"}`, "1")
 	wantMetric(t, text, `verifyd_throttled_requests_total{route="/sms_codes/:mobile/"}`, "1")
+	wantMetric(t, text, `verifyd_sms_refused_total{reason="phone_limit"}`, "1")
+	wantMetric(t, text, `verifyd_sms_refused_total{reason="budget"}`, "0")
 	wantMetric(t, text, `verifyd_verifications_total{outcome="invalid"}`, "1")
 	wantMetric(t, text, `verifyd_verifications_total{outcome="mismatch"}`, "1")
 	wantMetric(t, text, `verifyd_verifications_total{outcome="success"}`, "1")

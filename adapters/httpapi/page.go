@@ -86,7 +86,7 @@ var staticFiles = func() map[string]staticFile {
 // /static/. The page is rendered here, once per language: it depends on the
 // configuration and the request's language only.
 func (s *Server) pageRoutes() {
-	policy := domain.DefaultPolicy()
+	policy := s.deps.Policy
 	pages := make(map[domain.Language][]byte, len(Languages()))
 	var err error
 	for _, lang := range Languages() {

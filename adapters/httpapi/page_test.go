@@ -7,16 +7,24 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lemonmall/verifyd/adapters/httpapi"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
 	"github.com/lemonmall/verifyd/application"
+	"github.com/lemonmall/verifyd/domain"
 )
 
 // pageRig is a server for page tests. The page never calls the use cases,
 // so zero values stand in for them and keep these tests independent of the
 // use cases' constructors.
 func pageRig(t *testing.T, cfg httpapi.Config) *rig {
+	t.Helper()
+	return pageRigWith(t, cfg, domain.DefaultPolicy())
+}
+
+// pageRigWith serves the page for policy.
+func pageRigWith(t *testing.T, cfg httpapi.Config, policy domain.Policy) *rig {
 	t.Helper()
 	phones, err := phonenumber.NewParser("CN")
 	if err != nil {
@@ -27,6 +35,7 @@ func pageRig(t *testing.T, cfg httpapi.Config) *rig {
 		RequestSMSCode:      &application.RequestSMSCode{},
 		VerifySMSCode:       &application.VerifySMSCode{},
 		Phones:              phones,
+		Policy:              policy,
 		Ready:               func(context.Context) error { return nil },
 
 		IssueCaptcha:          &application.IssueCaptcha{},
@@ -206,6 +215,18 @@ func TestPage_SpeaksTheRequestsLanguage(t *testing.T) {
 		}
 		if !strings.Contains(res.header.Get("Vary"), "Accept-Language") {
 			t.Errorf("Accept-Language %q: no Vary: Accept-Language", al)
+		}
+	}
+}
+
+func TestPage_ShowsTheWiredPolicyNotTheDefault(t *testing.T) {
+	p := domain.DefaultPolicy()
+	p.CaptchaLength = 6
+	p.ResendInterval = 90 * time.Second
+	body := string(pageRigWith(t, httpapi.Config{}, p).get("/").body)
+	for _, want := range []string{`data-captcha-length="6"`, `data-resend-seconds="90"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
 		}
 	}
 }

@@ -39,10 +39,8 @@ func (l *Limiter) Take(ctx context.Context, key string, quotas []domain.Quota) e
 	if len(quotas) == 0 {
 		return nil
 	}
-	for _, q := range quotas {
-		if !q.Valid() {
-			return errors.New("memory: invalid quota " + q.String())
-		}
+	if err := validQuotas(quotas); err != nil {
+		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -55,6 +53,32 @@ func (l *Limiter) Take(ctx context.Context, key string, quotas []domain.Quota) e
 	log.keep = max(log.keep, longestWindow(quotas))
 	log.events = log.events.add(now, log.keep)
 	l.logs[key] = log
+	return nil
+}
+
+// Check tells, recording nothing, whether Take would refuse now.
+func (l *Limiter) Check(ctx context.Context, key string, quotas []domain.Quota) error {
+	if len(quotas) == 0 {
+		return nil
+	}
+	if err := validQuotas(quotas); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if d := l.logs[key].events.wait(now, quotas); d > 0 {
+		return &domain.ThrottledError{RetryAfter: retryAfter(d)}
+	}
+	return nil
+}
+
+func validQuotas(quotas []domain.Quota) error {
+	for _, q := range quotas {
+		if !q.Valid() {
+			return errors.New("memory: invalid quota " + q.String())
+		}
+	}
 	return nil
 }
 

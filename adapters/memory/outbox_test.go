@@ -1,7 +1,6 @@
 package memory_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lemonmall/verifyd/adapters/logtest"
 	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/domain"
 )
@@ -64,30 +64,11 @@ func (s *outboxFakeSender) count() int {
 	return len(s.calls)
 }
 
-// outboxLogBuffer is a bytes.Buffer safe for the workers to write while the
-// test reads.
-type outboxLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *outboxLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *outboxLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type outboxHarness struct {
 	outbox *memory.Outbox
 	sender *outboxFakeSender
 	clock  *fakeClock
-	logs   *outboxLogBuffer
+	logs   *logtest.Buffer
 }
 
 func newOutboxHarness(t *testing.T, sender *outboxFakeSender, cfg memory.OutboxConfig) *outboxHarness {
@@ -98,7 +79,7 @@ func newOutboxHarness(t *testing.T, sender *outboxFakeSender, cfg memory.OutboxC
 	h := &outboxHarness{
 		sender: sender,
 		clock:  &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
-		logs:   &outboxLogBuffer{},
+		logs:   &logtest.Buffer{},
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.outbox = memory.NewOutbox(sender, h.clock, logger, cfg)

@@ -95,9 +95,9 @@ func (s *Store) TakeChallenge(ctx context.Context, id domain.ChallengeID) (strin
 	return c.answer, nil
 }
 
-// IssueCode claims the phone's resend slot and, if that succeeds, stores the
-// code with a fresh attempt counter; otherwise it returns a
-// *domain.ThrottledError and changes nothing.
+// IssueCode claims the phone's resend slot and a place in each of the code's
+// quotas and, if all succeed, stores the code with a fresh attempt counter;
+// otherwise it returns a *domain.ThrottledError and changes nothing.
 func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc domain.NewCode) error {
 	if nc.TTL <= 0 || nc.ResendInterval <= 0 {
 		return errors.New("memory: code ttl and resend interval must be positive")

@@ -1,5 +1,6 @@
 // Package metrics exposes verifyd's Prometheus metrics. It implements the
-// recorder the HTTP adapter reports to and the domain's DeliveryObserver, and
+// recorder the HTTP adapter reports HTTP to, the domain's Events (business
+// outcomes, told by the use cases) and DeliveryObserver, and
 // serves everything, Go runtime and process metrics included, in the text
 // exposition format.
 package metrics
@@ -27,6 +28,7 @@ type Metrics struct {
 	latency       *prometheus.HistogramVec
 	captchas      prometheus.Counter
 	smsRequested  prometheus.Counter
+	smsRefused    *prometheus.CounterVec
 	smsSent       prometheus.Counter
 	smsFailed     *prometheus.CounterVec
 	smsRetries    prometheus.Counter
@@ -36,7 +38,10 @@ type Metrics struct {
 	storeErrors   *prometheus.CounterVec
 }
 
-var _ domain.DeliveryObserver = (*Metrics)(nil)
+var (
+	_ domain.DeliveryObserver = (*Metrics)(nil)
+	_ domain.Events           = (*Metrics)(nil)
+)
 
 // New registers every collector, with the Go and process collectors.
 func New() *Metrics {
@@ -59,6 +64,10 @@ func New() *Metrics {
 			Namespace: namespace, Name: "sms_requested_total",
 			Help: "SMS codes issued and handed to the outbox.",
 		}),
+		smsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "sms_refused_total",
+			Help: "Requests for an SMS code that sent nothing, by reason: invalid, client_limit, phone_limit, budget, captcha_mismatch, captcha_expired, error.",
+		}, []string{"reason"}),
 		smsSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "sms_sent_total",
 			Help: "SMS messages the provider accepted.",
@@ -91,11 +100,14 @@ func New() *Metrics {
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.latency, m.captchas, m.smsRequested, m.smsSent, m.smsFailed, m.smsRetries,
+		m.requests, m.latency, m.captchas, m.smsRequested, m.smsRefused, m.smsSent, m.smsFailed, m.smsRetries,
 		m.smsProviders, m.verifications, m.throttled, m.storeErrors,
 	)
 	for _, r := range []domain.DeliveryOutcome{domain.DeliveryFailed, domain.DeliveryGaveUp, domain.DeliveryExpired, domain.DeliveryDropped} {
 		m.smsFailed.WithLabelValues(string(r))
+	}
+	for _, r := range domain.SMSRefusals() {
+		m.smsRefused.WithLabelValues(string(r))
 	}
 	return m
 }
@@ -105,9 +117,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Registry is where more collectors can be registered.
-func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
-
 // ObserveRequest records one answered HTTP request.
 func (m *Metrics) ObserveRequest(route, method string, status int, took time.Duration) {
 	code := strconv.Itoa(status)
@@ -115,14 +124,21 @@ func (m *Metrics) ObserveRequest(route, method string, status int, took time.Dur
 	m.latency.WithLabelValues(route, code).Observe(took.Seconds())
 }
 
-// CaptchaIssued counts one rendered captcha.
+// CaptchaIssued counts one rendered and stored captcha.
 func (m *Metrics) CaptchaIssued() { m.captchas.Inc() }
 
-// SMSRequested counts one code handed to the outbox.
-func (m *Metrics) SMSRequested() { m.smsRequested.Inc() }
+// SMSCodeRequested counts one code handed to the outbox.
+func (m *Metrics) SMSCodeRequested() { m.smsRequested.Inc() }
 
-// Verification counts one verification by outcome.
-func (m *Metrics) Verification(outcome string) { m.verifications.WithLabelValues(outcome).Inc() }
+// SMSCodeRefused counts one request for a code that sent nothing.
+func (m *Metrics) SMSCodeRefused(reason domain.SMSRefusal) {
+	m.smsRefused.WithLabelValues(string(reason)).Inc()
+}
+
+// CodeVerified counts one verification by outcome.
+func (m *Metrics) CodeVerified(outcome domain.VerifyOutcome) {
+	m.verifications.WithLabelValues(string(outcome)).Inc()
+}
 
 // Throttled counts one 429 on route.
 func (m *Metrics) Throttled(route string) { m.throttled.WithLabelValues(route).Inc() }

@@ -30,6 +30,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0
 `)
 
+// checkScript answers what takeScript would refuse with, writing nothing:
+// the ms until every (max, window ms) pair from ARGV[1] on has room in
+// KEYS[1], else 0. Writing nothing, it is safe to repeat.
+var checkScript = rueidis.NewLuaScriptRetryable(slidingWindowLua + `
+return window_wait(KEYS[1], now, 1)
+`)
+
 // Limiter implements domain.RateLimiter on Redis with one Lua script per
 // call, so limits hold across any number of verifyd instances. Each key is
 // one sorted set holding at most the largest quota's count of members.
@@ -73,6 +80,25 @@ func (l *Limiter) Take(ctx context.Context, key string, quotas []domain.Quota) e
 	wait, err := takeScript.Exec(ctx, l.client, []string{l.limiterKey(key)}, args).AsInt64()
 	if err != nil {
 		return storeError("rate limit", err)
+	}
+	if wait > 0 {
+		return &domain.ThrottledError{RetryAfter: time.Duration(wait) * time.Millisecond}
+	}
+	return nil
+}
+
+// Check tells, recording nothing, whether Take would refuse now.
+func (l *Limiter) Check(ctx context.Context, key string, quotas []domain.Quota) error {
+	if len(quotas) == 0 {
+		return nil
+	}
+	args, _, err := quotaArgs(quotas)
+	if err != nil {
+		return err
+	}
+	wait, err := checkScript.Exec(ctx, l.client, []string{l.limiterKey(key)}, args).AsInt64()
+	if err != nil {
+		return storeError("rate limit check", err)
 	}
 	if wait > 0 {
 		return &domain.ThrottledError{RetryAfter: time.Duration(wait) * time.Millisecond}

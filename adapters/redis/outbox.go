@@ -146,9 +146,6 @@ func NewOutbox(client rueidis.Client, opts OutboxOptions) *Outbox {
 	return &Outbox{client: client, sealer: opts.Sealer, keys: opts.Keys.WithDefaults(), maxLen: opts.MaxLen}
 }
 
-// Keys returns the key names the Outbox writes to.
-func (o *Outbox) Keys() StreamKeys { return o.keys }
-
 // Enqueue appends msg to the stream. It needs an id, a recipient and an
 // ExpiresAt after CreatedAt: the lifetime bounds how long the sealed code
 // stays in Redis. A full stream answers an error wrapping domain.ErrOutboxFull; an

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
 	"github.com/lemonmall/verifyd/adapters/smstext"
@@ -127,7 +128,7 @@ func BenchmarkRequestSMSCode(b *testing.B) {
 			case "redis":
 				outbox = redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: benchKeys(b)})
 			}
-			uc, err := application.NewRequestSMSCode(store, store, outbox, limiter, digester, system.Random{}, system.Clock{}, policy)
+			uc, err := application.NewRequestSMSCode(store, store, outbox, limiter, metrics.New(), digester, system.Random{}, system.Clock{}, policy)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -80,31 +80,6 @@ func codeKey(phone domain.PhoneNumber) string    { return "sms_{" + phone.E164()
 func resendKey(phone domain.PhoneNumber) string  { return "send_flag_{" + phone.E164() + "}" }
 func sendLogKey(phone domain.PhoneNumber) string { return "sms_log_{" + phone.E164() + "}" }
 
-// slidingWindowLua defines window_wait(key, now, from): for each (max,
-// window ms) pair in ARGV from index from on, how many ms until the sorted
-// set key (members scored by event time in ms) has fewer than max events in
-// (now-window, now]; 0 when every pair has room. The event that has to leave
-// is the (n-max+1)-th newest, at index n-max counting from the oldest.
-const slidingWindowLua = `
-local function window_wait(key, now, from)
-  local wait = 0
-  for i = from, #ARGV, 2 do
-    local max = tonumber(ARGV[i])
-    local win = tonumber(ARGV[i + 1])
-    local lo = '(' .. (now - win)
-    local n = redis.call('ZCOUNT', key, lo, '+inf')
-    if n >= max then
-      local ev = redis.call('ZRANGEBYSCORE', key, lo, '+inf', 'WITHSCORES', 'LIMIT', n - max, 1)
-      local w = tonumber(ev[2]) + win - now
-      if w > wait then wait = w end
-    end
-  end
-  return wait
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`
-
 // issueScript refuses with the ms left while the resend slot (KEYS[1])
 // exists or while a quota on the send log (KEYS[3]) is full. Otherwise it
 // claims the slot for ARGV[3] ms, replaces the code hash (KEYS[2]) with digest
@@ -232,9 +207,9 @@ func (s *Store) TakeChallenge(ctx context.Context, id domain.ChallengeID) (strin
 	return answer, nil
 }
 
-// IssueCode claims the phone's resend slot and, if that succeeds, stores the
-// code with a fresh attempt counter; otherwise it returns a
-// *domain.ThrottledError and changes nothing.
+// IssueCode claims the phone's resend slot and a place in each of the code's
+// quotas and, if all succeed, stores the code with a fresh attempt counter;
+// otherwise it returns a *domain.ThrottledError and changes nothing.
 func (s *Store) IssueCode(ctx context.Context, phone domain.PhoneNumber, nc domain.NewCode) error {
 	if nc.TTL <= 0 || nc.ResendInterval <= 0 {
 		return errors.New("redis: code ttl and resend interval must be positive")

@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/lemonmall/verifyd/adapters/logtest"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
 	"github.com/lemonmall/verifyd/adapters/system"
@@ -98,28 +98,9 @@ func (o *countingObserver) counts() map[domain.DeliveryOutcome]int {
 // code is a testMessage's one-time code.
 func code(msg domain.SMSMessage) string { return string(msg.Code) }
 
-// logSink collects a worker's JSON log lines; at the end of the test it
-// checks that none holds a message code or a full number.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func newLogSink(t *testing.T, sender *fakeSender) (*logSink, *slog.Logger) {
+func newLogSink(t *testing.T, sender *fakeSender) (*logtest.Buffer, *slog.Logger) {
 	t.Helper()
-	sink := &logSink{}
+	sink := &logtest.Buffer{}
 	t.Cleanup(func() {
 		logs := sink.String()
 		sender.mu.Lock()

@@ -7,7 +7,6 @@
 package sendertest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lemonmall/verifyd/adapters/logtest"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -75,7 +75,7 @@ type Provider struct {
 // logger while it runs, to catch SDKs or senders logging secrets, so it must
 // not run in parallel with other tests of the package.
 func Run(t *testing.T, p Provider) {
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() {
@@ -236,22 +236,4 @@ func testNetworkError(t *testing.T, p Provider) {
 		t.Fatalf("connection refused: got %v, want a retryable *domain.SendError from %s", err, p.Name)
 	}
 	wantNoSecrets(t, err)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -174,6 +174,45 @@ func RunLimiter(t *testing.T, newLimiter func(t *testing.T) domain.RateLimiter) 
 		}
 	})
 
+	t.Run("CheckAnswersAsTakeWouldAndCountsNothing", func(t *testing.T) {
+		t.Parallel()
+		l, key := newLimiter(t), newKey(t)
+		q := []domain.Quota{{Max: 2, Window: short}}
+		for range 5 {
+			if err := l.Check(t.Context(), key, q); err != nil {
+				t.Fatalf("Check on an empty key: %v", err)
+			}
+		}
+		for i := range 2 {
+			if err := l.Take(t.Context(), key, q); err != nil {
+				t.Fatalf("event %d after checks: %v, want checks to count nothing", i+1, err)
+			}
+		}
+		wantChecked(t, l, key, q, 0, short)
+		wantLimited(t, l, key, q, 0, short)
+		time.Sleep(pastShort)
+		if err := l.Check(t.Context(), key, q); err != nil {
+			t.Fatalf("Check after the window: %v", err)
+		}
+		if err := l.Check(t.Context(), key, nil); err != nil {
+			t.Fatalf("Check without quotas: %v", err)
+		}
+	})
+
+	t.Run("CheckSeesEveryQuotaAndOnlyItsKey", func(t *testing.T) {
+		t.Parallel()
+		l := newLimiter(t)
+		a, b := newKey(t), newKey(t)
+		q := []domain.Quota{{Max: 5, Window: short}, {Max: 1, Window: long}}
+		if err := l.Take(t.Context(), a, q); err != nil {
+			t.Fatal(err)
+		}
+		wantChecked(t, l, a, q, short, long)
+		if err := l.Check(t.Context(), b, q); err != nil {
+			t.Fatalf("Check on another key: %v", err)
+		}
+	})
+
 	t.Run("RacersGetExactlyMaxEvents", func(t *testing.T) {
 		t.Parallel()
 		l, key := newLimiter(t), newKey(t)
@@ -206,6 +245,18 @@ func wantLimited(t *testing.T, l domain.RateLimiter, key string, q []domain.Quot
 	}
 	if te.RetryAfter <= above || te.RetryAfter > atMost {
 		t.Fatalf("RetryAfter = %v, want in (%v, %v]", te.RetryAfter, above, atMost)
+	}
+}
+
+func wantChecked(t *testing.T, l domain.RateLimiter, key string, q []domain.Quota, above, atMost time.Duration) {
+	t.Helper()
+	err := l.Check(t.Context(), key, q)
+	var te *domain.ThrottledError
+	if !errors.As(err, &te) {
+		t.Fatalf("Check = %v, want ThrottledError", err)
+	}
+	if te.RetryAfter <= above || te.RetryAfter > atMost {
+		t.Fatalf("Check's RetryAfter = %v, want in (%v, %v]", te.RetryAfter, above, atMost)
 	}
 }
 

@@ -41,8 +41,9 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
+	metrics := wiring.ProvideMetrics()
 	policy := wiring.ProvidePolicy(cfg)
-	issueImageChallenge, err := application.NewIssueImageChallenge(challengeStore, renderer, random, rateLimiter, policy)
+	issueImageChallenge, err := application.NewIssueImageChallenge(challengeStore, renderer, random, rateLimiter, metrics, policy)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -53,7 +54,6 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
-	metrics := wiring.ProvideMetrics()
 	smsSender, err := wiring.ProvideSender(cfg, logger, smstextRenderer, metrics)
 	if err != nil {
 		cleanup()
@@ -75,13 +75,13 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
-	requestSMSCode, err := application.NewRequestSMSCode(challengeStore, codeStore, smsOutbox, rateLimiter, codeDigester, random, clock, policy)
+	requestSMSCode, err := application.NewRequestSMSCode(challengeStore, codeStore, smsOutbox, rateLimiter, metrics, codeDigester, random, clock, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	verifySMSCode, err := application.NewVerifySMSCode(codeStore, rateLimiter, codeDigester, policy)
+	verifySMSCode, err := application.NewVerifySMSCode(codeStore, rateLimiter, metrics, codeDigester, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -101,14 +101,14 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		cleanup()
 		return nil, nil, err
 	}
-	refreshImageChallenge, err := application.NewRefreshImageChallenge(challengeStore, renderer, random, rateLimiter, policy)
+	refreshImageChallenge, err := application.NewRefreshImageChallenge(challengeStore, renderer, random, rateLimiter, metrics, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	speaker := captcha.NewSpeaker()
-	issueAudioChallenge, err := application.NewIssueAudioChallenge(challengeStore, speaker, random, rateLimiter, policy)
+	issueAudioChallenge, err := application.NewIssueAudioChallenge(challengeStore, speaker, random, rateLimiter, metrics, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -119,6 +119,8 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		RequestSMSCode:        requestSMSCode,
 		VerifySMSCode:         verifySMSCode,
 		Phones:                phoneParser,
+		Policy:                policy,
+		Events:                metrics,
 		Ready:                 readinessCheck,
 		Logger:                logger,
 		Metrics:               metrics,

@@ -60,6 +60,7 @@ var coreSet = wire.NewSet(
 	ProvideMetrics,
 	ProvideMetricsHandler,
 	wire.Bind(new(httpapi.Recorder), new(*metrics.Metrics)),
+	wire.Bind(new(domain.Events), new(*metrics.Metrics)),
 	wire.Struct(new(httpapi.Deps), "*"),
 	httpapi.NewServer,
 )
