@@ -12,11 +12,14 @@ import urllib.request
 VERIFYD_URL = "http://127.0.0.1:8000"  # where verifyd listens, seen from Django
 
 
-def verify_sms_code(mobile, sms_code, base_url=VERIFYD_URL, timeout=3.0):
+def verify_sms_code(mobile, sms_code, base_url=VERIFYD_URL, timeout=3.0,
+                    accept_language="zh-CN"):
     """Return (True, "") if sms_code is the live code of mobile, which it then
     consumes (a code verifies once), else (False, errmsg) with verifyd's text
     for the user. Raises OSError when verifyd cannot be reached or answers
     with an outage (HTTP 5xx), which the view should report as a server error.
+    Pass the user's request.META.get("HTTP_ACCEPT_LANGUAGE") as
+    accept_language, so errmsg is in the language the page is read in.
     """
     url = "%s/sms_codes/%s/verify/" % (
         base_url.rstrip("/"),
@@ -25,7 +28,8 @@ def verify_sms_code(mobile, sms_code, base_url=VERIFYD_URL, timeout=3.0):
     body = json.dumps({"sms_code": sms_code}).encode("utf-8")
     request = urllib.request.Request(
         url, data=body, method="POST",
-        headers={"Content-Type": "application/json", "Accept-Language": "zh-CN"},
+        headers={"Content-Type": "application/json",
+                 "Accept-Language": accept_language or "zh-CN"},
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
