@@ -1,8 +1,11 @@
 package domain
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -102,4 +105,25 @@ func maskDigits(m string) string {
 		b[i] = '*'
 	}
 	return string(b)
+}
+
+// TransportError is the SendError for a send the provider never answered:
+// refused connection, timeout, cancellation. It is retryable: the message
+// may or may not have been sent, and a duplicate code is better than none.
+// A *url.Error's URL is dropped (an endpoint, perhaps with a token in it)
+// and the rest of the text redacted.
+func (m SMSMessage) TransportError(provider string, err error) *SendError {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	reason := "network error: " + m.Redact(err.Error())
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		reason = "timeout"
+	case errors.Is(err, context.Canceled):
+		reason = "cancelled"
+	}
+	return &SendError{Provider: provider, Retryable: true, Reason: reason, Err: err}
 }

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -170,7 +169,7 @@ func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMS
 	req.Header.Set("Accept", "application/json")
 	res, err := s.client.Do(req)
 	if err != nil {
-		return domain.SMSReceipt{}, networkError(err, msg)
+		return domain.SMSReceipt{}, msg.TransportError(provider, err)
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
@@ -212,23 +211,4 @@ var numberRefusals = map[string]bool{
 // failover list, and their retries are bounded by the outbox.
 func retryable(code string) bool {
 	return !numberRefusals[code]
-}
-
-// networkError maps a failure without an answer: refused connection,
-// timeout, cancellation. The message may or may not have been sent; a
-// duplicate code is better than none.
-func networkError(err error, msg domain.SMSMessage) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err // drop the URL, which is only the endpoint, but keep the text short
-	}
-	reason := "network error: " + msg.Redact(err.Error())
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		reason = "timeout"
-	case errors.Is(err, context.Canceled):
-		reason = "cancelled"
-	}
-	return &domain.SendError{Provider: provider, Retryable: true, Reason: reason, Err: err}
 }

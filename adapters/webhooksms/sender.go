@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -154,7 +153,7 @@ func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMS
 
 	res, err := s.client.Do(req)
 	if err != nil {
-		return domain.SMSReceipt{}, networkError(err, msg)
+		return domain.SMSReceipt{}, msg.TransportError(provider, err)
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // lets the connection be reused
@@ -167,22 +166,4 @@ func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMS
 		Retryable: res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500,
 		Reason:    fmt.Sprintf("HTTP %d", res.StatusCode),
 	}
-}
-
-// networkError maps a failure without an answer; the body is not quoted, so
-// only the cause's text needs redacting.
-func networkError(err error, msg domain.SMSMessage) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err // drop the webhook URL, which may carry a token
-	}
-	reason := "network error: " + msg.Redact(err.Error())
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		reason = "timeout"
-	case errors.Is(err, context.Canceled):
-		reason = "cancelled"
-	}
-	return &domain.SendError{Provider: provider, Retryable: true, Reason: reason, Err: err}
 }
