@@ -142,26 +142,12 @@ func (s *Server) v1Audio(c *fiber.Ctx) error {
 }
 
 func (s *Server) v1RequestSMSCode(c *fiber.Ctx) error {
-	in, err := jsonFields(c, "mobile", "captcha_id", "captcha_answer")
+	in, err := s.v1RequestSMSCodeInput(c)
 	if err != nil {
+		s.smsInputRefused()
 		return err
 	}
-	phone, err := s.v1Phone(in["mobile"])
-	if err != nil {
-		return err
-	}
-	id, err := domain.ParseChallengeID(in["captcha_id"])
-	if err != nil {
-		return renameField(err, "captcha_id")
-	}
-	answer, err := domain.ParseImageCode(in["captcha_answer"])
-	if err != nil {
-		return renameField(err, "captcha_answer")
-	}
-	err = s.deps.RequestSMSCode.Handle(c.UserContext(), application.RequestSMSCodeInput{
-		Phone: phone, ChallengeID: id, ImageCode: answer, ClientIP: s.client(c), Lang: s.lang(c),
-	})
-	if err != nil {
+	if err := s.deps.RequestSMSCode.Handle(c.UserContext(), in); err != nil {
 		return err
 	}
 	terms := s.deps.RequestSMSCode.Terms()
@@ -175,25 +161,54 @@ func (s *Server) v1RequestSMSCode(c *fiber.Ctx) error {
 	})
 }
 
-func (s *Server) v1VerifySMSCode(c *fiber.Ctx) error {
-	in, err := jsonFields(c, "mobile", "code")
+func (s *Server) v1RequestSMSCodeInput(c *fiber.Ctx) (application.RequestSMSCodeInput, error) {
+	in, err := jsonFields(c, "mobile", "captcha_id", "captcha_answer")
 	if err != nil {
-		return err
+		return application.RequestSMSCodeInput{}, err
 	}
 	phone, err := s.v1Phone(in["mobile"])
 	if err != nil {
+		return application.RequestSMSCodeInput{}, err
+	}
+	id, err := domain.ParseChallengeID(in["captcha_id"])
+	if err != nil {
+		return application.RequestSMSCodeInput{}, renameField(err, "captcha_id")
+	}
+	answer, err := domain.ParseImageCode(in["captcha_answer"])
+	if err != nil {
+		return application.RequestSMSCodeInput{}, renameField(err, "captcha_answer")
+	}
+	return application.RequestSMSCodeInput{
+		Phone: phone, ChallengeID: id, ImageCode: answer, ClientIP: s.client(c), Lang: s.lang(c),
+	}, nil
+}
+
+func (s *Server) v1VerifySMSCode(c *fiber.Ctx) error {
+	in, err := s.v1VerifySMSCodeInput(c)
+	if err != nil {
+		s.verifyInputRefused()
 		return err
 	}
-	code, err := domain.ParseSMSCode(in["code"])
-	if err != nil {
-		return renameField(err, "code")
-	}
-	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), application.VerifySMSCodeInput{
-		Phone: phone, Code: code, ClientIP: s.client(c),
-	}); err != nil {
+	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), in); err != nil {
 		return err
 	}
 	return s.ok(c, MsgSMSVerified)
+}
+
+func (s *Server) v1VerifySMSCodeInput(c *fiber.Ctx) (application.VerifySMSCodeInput, error) {
+	in, err := jsonFields(c, "mobile", "code")
+	if err != nil {
+		return application.VerifySMSCodeInput{}, err
+	}
+	phone, err := s.v1Phone(in["mobile"])
+	if err != nil {
+		return application.VerifySMSCodeInput{}, err
+	}
+	code, err := domain.ParseSMSCode(in["code"])
+	if err != nil {
+		return application.VerifySMSCodeInput{}, renameField(err, "code")
+	}
+	return application.VerifySMSCodeInput{Phone: phone, Code: code, ClientIP: s.client(c)}, nil
 }
 
 // v1Phone parses the mobile field; a missing one is a missing field, not an

@@ -295,15 +295,28 @@ func (s *Server) phone(c *fiber.Ctx) (domain.PhoneNumber, error) {
 func (s *Server) requestSMSCode(c *fiber.Ctx) error {
 	in, err := s.requestSMSCodeInput(c)
 	if err != nil {
-		if s.deps.Events != nil {
-			s.deps.Events.SMSCodeRefused(domain.SMSRefusedInvalid)
-		}
+		s.smsInputRefused()
 		return err
 	}
 	if err := s.deps.RequestSMSCode.Handle(c.UserContext(), in); err != nil {
 		return err
 	}
 	return s.ok(c, MsgSMSSent)
+}
+
+// smsInputRefused and verifyInputRefused count a request refused for its
+// input before any use case saw it, under the reason the use case would
+// give, so every route counts what it refuses the same way.
+func (s *Server) smsInputRefused() {
+	if s.deps.Events != nil {
+		s.deps.Events.SMSCodeRefused(domain.SMSRefusedInvalid)
+	}
+}
+
+func (s *Server) verifyInputRefused() {
+	if s.deps.Events != nil {
+		s.deps.Events.CodeVerified(domain.VerifyInvalid)
+	}
 }
 
 func (s *Server) requestSMSCodeInput(c *fiber.Ctx) (application.RequestSMSCodeInput, error) {
@@ -335,9 +348,7 @@ func (s *Server) requestSMSCodeInput(c *fiber.Ctx) (application.RequestSMSCodeIn
 func (s *Server) verifySMSCode(c *fiber.Ctx) error {
 	in, err := s.verifySMSCodeInput(c)
 	if err != nil {
-		if s.deps.Events != nil {
-			s.deps.Events.CodeVerified(domain.VerifyInvalid)
-		}
+		s.verifyInputRefused()
 		return err
 	}
 	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), in); err != nil {

@@ -113,3 +113,31 @@ func TestRequestID_IsEchoedOrMadeAndLoggedOncePerRequest(t *testing.T) {
 		t.Error("the phone number from the path reached the log")
 	}
 }
+
+// Input refused before a use case runs is counted the same on both entry
+// points: a dashboard of refusals must not depend on which API a client uses.
+func TestMetrics_BothAPIsCountRefusedInputAlike(t *testing.T) {
+	for name, send := range map[string]func(r *rig){
+		"seed": func(r *rig) {
+			id, _ := r.captcha()
+			r.get("/sms_codes/12/?image_code=abcd&uuid=" + id)
+			r.get("/sms_codes/" + newMobile() + "/?image_code=abcd&uuid=not-a-uuid")
+			r.post("/sms_codes/"+newMobile()+"/verify/", "application/json", `{"sms_code":"12"}`)
+		},
+		"v1": func(r *rig) {
+			id, _ := r.v1Captcha()
+			r.postJSON("/api/v1/sms-codes", `{"mobile":"12","captcha_id":"`+id+`","captcha_answer":"abcd"}`)
+			r.postJSON("/api/v1/sms-codes", `{"mobile":"`+newMobile()+`","captcha_id":"not-a-uuid","captcha_answer":"abcd"}`)
+			r.postJSON("/api/v1/sms-codes/verify", `{"mobile":"`+newMobile()+`","code":"12"}`)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := metrics.New()
+			r := newRigWith(t, memoryStore(t), rigOptions{metrics: m})
+			send(r)
+			text := scrape(t, r)
+			wantMetric(t, text, `verifyd_sms_refused_total{reason="invalid"}`, "2")
+			wantMetric(t, text, `verifyd_verifications_total{outcome="invalid"}`, "1")
+		})
+	}
+}
