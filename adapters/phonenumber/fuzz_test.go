@@ -2,7 +2,10 @@ package phonenumber
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/lemonmall/verifyd/domain"
 )
@@ -20,6 +23,15 @@ func FuzzParsePhone(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		phone, err := p.ParsePhone(raw)
+		if num, perr := phonenumbers.Parse(strings.TrimSpace(raw), "CN"); perr == nil && len(strings.TrimSpace(raw)) <= maxInputLength {
+			if valid := phonenumbers.IsValidNumber(num); valid != (err == nil) {
+				t.Fatalf("ParsePhone(%q) error %v, but the library says valid=%v", raw, err, valid)
+			}
+			if err == nil && (phone.Region() != phonenumbers.GetRegionCodeForNumber(num) || phone.Line() != lineType(phonenumbers.GetNumberType(num))) {
+				t.Fatalf("ParsePhone(%q) = %s %v, the library says %s %v", raw, phone.Region(), phone.Line(),
+					phonenumbers.GetRegionCodeForNumber(num), phonenumbers.GetNumberType(num))
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, domain.ErrInvalidPhone) {
 				t.Fatalf("ParsePhone(%q) error %v is not ErrInvalidPhone", raw, err)

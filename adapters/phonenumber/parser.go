@@ -19,6 +19,7 @@ const maxInputLength = 32
 // region, so "13800138000" and "+8613800138000" are the same phone in CN.
 type Parser struct {
 	defaultRegion string
+	types         *typeTables
 }
 
 var _ domain.PhoneParser = (*Parser)(nil)
@@ -30,7 +31,14 @@ func NewParser(defaultRegion string) (*Parser, error) {
 	if !IsKnownRegion(region) {
 		return nil, fmt.Errorf("unknown region %q: want an ISO 3166-1 alpha-2 code such as CN or US", defaultRegion)
 	}
-	return &Parser{defaultRegion: region}, nil
+	types, err := newTypeTables()
+	if err != nil {
+		return nil, err
+	}
+	// The default region's numbers are most of the traffic: compile its
+	// patterns now rather than under the first request.
+	types.table(types.metadata[region])
+	return &Parser{defaultRegion: region, types: types}, nil
 }
 
 // IsKnownRegion reports whether region has numbering plan data.
@@ -46,14 +54,16 @@ func (p *Parser) ParsePhone(raw string) (domain.PhoneNumber, error) {
 		return domain.PhoneNumber{}, domain.ErrInvalidPhone
 	}
 	num, err := phonenumbers.Parse(raw, p.defaultRegion)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	if err != nil {
 		return domain.PhoneNumber{}, domain.ErrInvalidPhone
 	}
-	return domain.NewPhoneNumber(
-		phonenumbers.Format(num, phonenumbers.E164),
-		phonenumbers.GetRegionCodeForNumber(num),
-		lineType(phonenumbers.GetNumberType(num)),
-	)
+	// A number is valid exactly when it has a type (IsValidNumber is
+	// GetNumberType != UNKNOWN), so the type, found once, decides both.
+	region, kind := p.types.classify(num, phonenumbers.GetNationalSignificantNumber(num))
+	if kind == phonenumbers.UNKNOWN {
+		return domain.PhoneNumber{}, domain.ErrInvalidPhone
+	}
+	return domain.NewPhoneNumber(phonenumbers.Format(num, phonenumbers.E164), region, lineType(kind))
 }
 
 func lineType(t phonenumbers.PhoneNumberType) domain.LineType {
