@@ -45,6 +45,7 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	tuneGC(os.Getenv)
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error("verifyd failed", "err", err)
