@@ -86,6 +86,7 @@ type Secret []byte
 
 // ProcessConfig is how a process logs and stops.
 type ProcessConfig struct {
+	// LogLevel is VERIFY_LOG_LEVEL.
 	LogLevel slog.Level
 	// ShutdownTimeout bounds draining on SIGTERM (VERIFY_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration

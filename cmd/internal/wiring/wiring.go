@@ -3,8 +3,9 @@
 // binaries in cmd/ assemble their graphs from ServerSet and WorkerSet.
 //
 // Each provider takes only its part of the configuration (configSet hands
-// them out) and names the variable in its errors. Adapters that need no
-// configuration come in their own package's ProviderSet.
+// the parts out) and names the variable in its errors; where configuration
+// chooses between adapters, one provider switches once. Adapters that are
+// always built bring their own package's ProviderSet.
 package wiring
 
 import (
