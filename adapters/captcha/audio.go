@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/wire"
 	"github.com/mojocn/base64Captcha"
 
 	"github.com/lemonmall/verifyd/domain"
@@ -62,6 +61,3 @@ func (s *Speaker) Speak(ctx context.Context, digits string, lang domain.Language
 	}
 	return domain.Audio{ContentType: base64Captcha.MimeTypeAudio, Data: buf.Bytes()}, nil
 }
-
-// AudioProviderSet provides the speaker as the domain's AudioRenderer.
-var AudioProviderSet = wire.NewSet(NewSpeaker, wire.Bind(new(domain.AudioRenderer), new(*Speaker)))

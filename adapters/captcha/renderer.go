@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/google/wire"
 	"github.com/mojocn/base64Captcha"
 
 	"github.com/lemonmall/verifyd/domain"
@@ -146,6 +145,3 @@ func (r *Renderer) pixels(item base64Captcha.Item) (*image.NRGBA, error) {
 	}
 	return img, nil
 }
-
-// ProviderSet provides the renderer as the domain's CaptchaRenderer.
-var ProviderSet = wire.NewSet(NewRenderer, wire.Bind(new(domain.CaptchaRenderer), new(*Renderer)))

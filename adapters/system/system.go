@@ -8,8 +8,6 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/google/wire"
-
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -44,9 +42,3 @@ func (Random) String(n int, alphabet string) (string, error) {
 	}
 	return string(out), nil
 }
-
-// ProviderSet provides the real clock and randomness as domain ports.
-var ProviderSet = wire.NewSet(
-	wire.Value(Clock{}), wire.Bind(new(domain.Clock), new(Clock)),
-	wire.Value(Random{}), wire.Bind(new(domain.Random), new(Random)),
-)

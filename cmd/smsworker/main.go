@@ -58,7 +58,7 @@ func realMain(ctx context.Context) error {
 		// Checked before anything is dialled.
 		return fmt.Errorf("VERIFY_SMS_QUEUE=%q: smsworker sends from the Redis queue only; set VERIFY_SMS_QUEUE=redis here and for verifyd", cfg.Queue.Kind)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.Process.LogLevel}))
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error("smsworker failed", "err", err)
 		return errLogged
@@ -79,7 +79,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer cleanup()
-	if cfg.SMSProvider == config.SMSLog {
+	if cfg.SMS.Provider == config.SMSLog {
 		logger.Warn("SMS codes are written to this log (VERIFY_SMS_PROVIDER=log): for development only")
 	}
 

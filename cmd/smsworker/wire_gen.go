@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/cmd/internal/wiring"
@@ -19,35 +20,45 @@ import (
 // initWorker assembles the worker with its metrics and Redis connection. The
 // cleanup func closes the connection; call it after Run has returned.
 func initWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) (*worker, func(), error) {
-	redis, cleanup, err := wiring.ProvideRedis(ctx, cfg)
+	queueConfig := cfg.Queue
+	sendingConfig := cfg.Sending
+	processConfig := cfg.Process
+	redisConfig := cfg.Redis
+	storeConfig := cfg.Store
+	redis, cleanup, err := wiring.ProvideRedis(ctx, redisConfig, storeConfig, queueConfig)
 	if err != nil {
 		return nil, nil, err
 	}
-	renderer, err := wiring.ProvideSMSText(cfg)
+	smsConfig := cfg.SMS
+	templates := smsConfig.Templates
+	localeConfig := cfg.Locale
+	language := localeConfig.Language
+	renderer, err := wiring.ProvideSMSText(templates, language)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	metrics := wiring.ProvideMetrics()
-	smsSender, err := wiring.ProvideSender(cfg, logger, renderer, metrics)
+	metricsMetrics := metrics.New()
+	smsSender, err := wiring.ProvideSender(smsConfig, logger, renderer, metricsMetrics)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	clock := _wireClockValue
-	sealer, err := wiring.ProvideSealer(cfg)
+	secret := cfg.CodeSecret
+	sealer, err := wiring.ProvideSealer(secret)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	redisWorker, err := wiring.ProvideWorker(cfg, redis, smsSender, clock, logger, metrics, sealer)
+	redisWorker, err := wiring.ProvideWorker(queueConfig, sendingConfig, processConfig, redis, smsSender, clock, logger, metricsMetrics, sealer)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	mainWorker := &worker{
 		Worker:  redisWorker,
-		Metrics: metrics,
+		Metrics: metricsMetrics,
 		Redis:   redis,
 	}
 	return mainWorker, func() {

@@ -36,7 +36,7 @@ func realMain(ctx context.Context) error {
 	command := cli.Command{
 		Name:      "verifyd",
 		About:     "verifyd serves image captchas and SMS one-time codes over HTTP on VERIFY_ADDR.",
-		ProbeAddr: func(cfg config.Config) string { return cfg.Addr },
+		ProbeAddr: func(cfg config.Config) string { return cfg.HTTP.Addr },
 	}
 	if done, err := command.Parse(ctx, os.Args[1:], os.Getenv, os.Stdout); done {
 		return err
@@ -46,7 +46,7 @@ func realMain(ctx context.Context) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	tuneGC(os.Getenv)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.Process.LogLevel}))
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error("verifyd failed", "err", err)
 		return errLogged
@@ -61,12 +61,12 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	defer cleanup()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
-		return fmt.Errorf("VERIFY_ADDR=%q: %w", cfg.Addr, err)
+		return fmt.Errorf("VERIFY_ADDR=%q: %w", cfg.HTTP.Addr, err)
 	}
-	logger.Info("verifyd listening", "addr", ln.Addr().String(), "store", cfg.Store, "sms_provider", cfg.SMSProvider)
-	if cfg.SMSProvider == config.SMSLog {
+	logger.Info("verifyd listening", "addr", ln.Addr().String(), "store", cfg.Store.Kind, "sms_provider", cfg.SMS.Provider)
+	if cfg.SMS.Provider == config.SMSLog {
 		logger.Warn("SMS codes are written to this log (VERIFY_SMS_PROVIDER=log): for development only")
 	}
 	if err := server.Serve(ctx, ln); err != nil {

@@ -16,6 +16,6 @@ import (
 // initServer assembles the HTTP server. The cleanup func closes, in reverse
 // order of opening, the outbox (draining queued messages) and the store.
 func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*httpapi.Server, func(), error) {
-	wire.Build(wiring.ProviderSet)
+	wire.Build(wiring.ServerSet)
 	return nil, nil, nil
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"github.com/lemonmall/verifyd/adapters/captcha"
 	"github.com/lemonmall/verifyd/adapters/httpapi"
+	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/application"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
@@ -22,93 +23,101 @@ import (
 // initServer assembles the HTTP server. The cleanup func closes, in reverse
 // order of opening, the outbox (draining queued messages) and the store.
 func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*httpapi.Server, func(), error) {
-	httpapiConfig := wiring.ProvideHTTPConfig(cfg)
-	redis, cleanup, err := wiring.ProvideRedis(ctx, cfg)
+	httpConfig := cfg.HTTP
+	localeConfig := cfg.Locale
+	smsConfig := cfg.SMS
+	processConfig := cfg.Process
+	httpapiConfig := wiring.ProvideHTTPConfig(httpConfig, localeConfig, smsConfig, processConfig)
+	storeConfig := cfg.Store
+	redisConfig := cfg.Redis
+	queueConfig := cfg.Queue
+	redis, cleanup, err := wiring.ProvideRedis(ctx, redisConfig, storeConfig, queueConfig)
 	if err != nil {
 		return nil, nil, err
 	}
 	clock := _wireClockValue
-	store, err := wiring.ProvideStore(cfg, redis, clock)
+	backend, err := wiring.ProvideBackend(storeConfig, redis, clock)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	challengeStore := wiring.ProvideChallengeStore(store)
+	challengeStore := wiring.ProvideChallengeStore(backend)
 	renderer := captcha.NewRenderer()
 	random := _wireRandomValue
-	rateLimiter, err := wiring.ProvideLimiter(cfg, redis, clock)
+	rateLimiter := wiring.ProvideLimiter(backend)
+	metricsMetrics := metrics.New()
+	limits := cfg.Limits
+	policy := wiring.ProvidePolicy(limits)
+	issueImageChallenge, err := application.NewIssueImageChallenge(challengeStore, renderer, random, rateLimiter, metricsMetrics, policy)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	metrics := wiring.ProvideMetrics()
-	policy := wiring.ProvidePolicy(cfg)
-	issueImageChallenge, err := application.NewIssueImageChallenge(challengeStore, renderer, random, rateLimiter, metrics, policy)
+	codeStore := wiring.ProvideCodeStore(backend)
+	sendingConfig := cfg.Sending
+	templates := smsConfig.Templates
+	language := localeConfig.Language
+	smstextRenderer, err := wiring.ProvideSMSText(templates, language)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	codeStore := wiring.ProvideCodeStore(store)
-	smstextRenderer, err := wiring.ProvideSMSText(cfg)
+	smsSender, err := wiring.ProvideSender(smsConfig, logger, smstextRenderer, metricsMetrics)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	smsSender, err := wiring.ProvideSender(cfg, logger, smstextRenderer, metrics)
+	secret := cfg.CodeSecret
+	sealer, err := wiring.ProvideSealer(secret)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	sealer, err := wiring.ProvideSealer(cfg)
+	smsOutbox, cleanup2, err := wiring.ProvideOutbox(queueConfig, sendingConfig, processConfig, redis, smsSender, clock, logger, metricsMetrics, sealer)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	smsOutbox, cleanup2, err := wiring.ProvideOutbox(cfg, redis, smsSender, clock, logger, metrics, sealer)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	codeDigester, err := wiring.ProvideDigester(cfg)
-	if err != nil {
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	requestSMSCode, err := application.NewRequestSMSCode(challengeStore, codeStore, smsOutbox, rateLimiter, metrics, codeDigester, random, clock, policy)
+	codeDigester, err := wiring.ProvideDigester(secret)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	verifySMSCode, err := application.NewVerifySMSCode(codeStore, rateLimiter, metrics, codeDigester, policy)
+	requestSMSCode, err := application.NewRequestSMSCode(challengeStore, codeStore, smsOutbox, rateLimiter, metricsMetrics, codeDigester, random, clock, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	phoneParser, err := wiring.ProvidePhoneParser(cfg)
+	verifySMSCode, err := application.NewVerifySMSCode(codeStore, rateLimiter, metricsMetrics, codeDigester, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	readinessCheck := wiring.ProvideReadiness(cfg, store, redis)
-	handler := wiring.ProvideMetricsHandler(metrics)
+	phoneParser, err := wiring.ProvidePhoneParser(localeConfig)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	readinessCheck := wiring.ProvideReadiness(storeConfig, backend, redis)
+	handler := wiring.ProvideMetricsHandler(metricsMetrics)
 	issueCaptcha, err := application.NewIssueCaptcha(issueImageChallenge, random, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	refreshImageChallenge, err := application.NewRefreshImageChallenge(challengeStore, renderer, random, rateLimiter, metrics, policy)
+	refreshImageChallenge, err := application.NewRefreshImageChallenge(challengeStore, renderer, random, rateLimiter, metricsMetrics, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	speaker := captcha.NewSpeaker()
-	issueAudioChallenge, err := application.NewIssueAudioChallenge(challengeStore, speaker, random, rateLimiter, metrics, policy)
+	issueAudioChallenge, err := application.NewIssueAudioChallenge(challengeStore, speaker, random, rateLimiter, metricsMetrics, policy)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -120,10 +129,10 @@ func initServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*h
 		VerifySMSCode:         verifySMSCode,
 		Phones:                phoneParser,
 		Policy:                policy,
-		Events:                metrics,
+		Events:                metricsMetrics,
 		Ready:                 readinessCheck,
 		Logger:                logger,
-		Metrics:               metrics,
+		Metrics:               metricsMetrics,
 		MetricsHandler:        handler,
 		IssueCaptcha:          issueCaptcha,
 		RefreshImageChallenge: refreshImageChallenge,

@@ -18,7 +18,7 @@ func testCommand() Command {
 	return Command{
 		Name:      "verifyd",
 		About:     "verifyd serves captchas.",
-		ProbeAddr: func(cfg config.Config) string { return cfg.Addr },
+		ProbeAddr: func(cfg config.Config) string { return cfg.HTTP.Addr },
 	}
 }
 

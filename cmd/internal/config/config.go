@@ -15,12 +15,8 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"github.com/lemonmall/verifyd/adapters/aliyunsms"
 	"github.com/lemonmall/verifyd/adapters/phonenumber"
 	"github.com/lemonmall/verifyd/adapters/smstext"
-	"github.com/lemonmall/verifyd/adapters/tencentsms"
-	"github.com/lemonmall/verifyd/adapters/twiliosms"
-	"github.com/lemonmall/verifyd/adapters/webhooksms"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -30,45 +26,78 @@ const (
 	StoreRedis  = "redis"
 )
 
-// Config is everything verifyd's binaries read from the environment.
+// Config is everything verifyd's binaries read from the environment, in
+// parts: each Wire provider in cmd/internal/wiring takes the parts it needs
+// (wire.FieldsOf), never the whole.
 type Config struct {
-	Addr     string
-	Store    string
-	RedisURL string
-	// SMSProvider is VERIFY_SMS_PROVIDER as given, normalized; SMSProviders
-	// the same as a list, in order of preference.
-	SMSProvider   string
-	SMSProviders  []string
-	CodeSecret    []byte
-	DefaultRegion string
-	// Language answers requests that state no language verifyd speaks.
-	Language domain.Language
-	LogLevel slog.Level
-	// SMSWorkers and SMSQueueSize size the in-process outbox.
-	SMSWorkers   int
-	SMSQueueSize int
-	// SMSRate bounds the messages a second one process sends; 0 is no limit.
-	SMSRate         float64
-	ShutdownTimeout time.Duration
-	Twilio          twiliosms.Config
-	Aliyun          aliyunsms.Config
-	Tencent         tencentsms.Config
-	Webhook         webhooksms.Config
-	// SMSTemplates are the message texts of the providers that send free
-	// text (VERIFY_SMS_TEMPLATE_EN, VERIFY_SMS_TEMPLATE_ZH).
-	SMSTemplates smstext.Templates
-	Queue        QueueConfig
-	// Limits are the abuse controls; TrustedProxies the networks whose
-	// X-Forwarded-For names the client.
-	Limits         domain.Limits
+	HTTP   HTTPConfig
+	Locale LocaleConfig
+	Store  StoreConfig
+	Redis  RedisConfig
+	// CodeSecret keys SMS code digests and seals queued message texts
+	// (VERIFY_CODE_SECRET).
+	CodeSecret Secret
+	SMS        SMSConfig
+	Sending    SendingConfig
+	Queue      QueueConfig
+	// Limits are the abuse controls (VERIFY_LIMIT_*, VERIFY_SMS_ALLOWED_REGIONS,
+	// VERIFY_SMS_MOBILE_ONLY).
+	Limits  domain.Limits
+	Process ProcessConfig
+}
+
+// HTTPConfig is verifyd's listener and who may call it.
+type HTTPConfig struct {
+	// Addr is where verifyd listens (VERIFY_ADDR).
+	Addr string
+	// TrustedProxies are the networks whose X-Forwarded-For names the
+	// client (VERIFY_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
-	// CORSOrigins are the web origins allowed to use /api/v1/ cross-site.
+	// CORSOrigins are the web origins allowed to use /api/v1/ cross-site
+	// (VERIFY_CORS_ORIGINS).
 	CORSOrigins []string
 }
 
+// LocaleConfig is what verifyd assumes of a user who does not say.
+type LocaleConfig struct {
+	// DefaultRegion reads national phone numbers (VERIFY_DEFAULT_REGION).
+	DefaultRegion string
+	// Language answers requests that state no language verifyd speaks
+	// (VERIFY_LANGUAGE).
+	Language domain.Language
+}
+
+// StoreConfig chooses where captcha answers, codes and rate limits live.
+type StoreConfig struct {
+	// Kind is StoreMemory or StoreRedis (VERIFY_STORE).
+	Kind string
+}
+
+// RedisConfig is the one Redis a process connects to, when the store or the
+// queue lives there.
+type RedisConfig struct {
+	// URL is VERIFY_REDIS_URL.
+	URL string
+}
+
+// Secret is VERIFY_CODE_SECRET: given, or generated per process when nothing
+// outlives the process.
+type Secret []byte
+
+// ProcessConfig is how a process logs and stops.
+type ProcessConfig struct {
+	// LogLevel is VERIFY_LOG_LEVEL.
+	LogLevel slog.Level
+	// ShutdownTimeout bounds draining on SIGTERM (VERIFY_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+}
+
+// UsesRedis reports whether the store lives on Redis.
+func (s StoreConfig) UsesRedis() bool { return s.Kind == StoreRedis }
+
 // UsesRedis reports whether anything in this configuration lives on Redis.
 func (c Config) UsesRedis() bool {
-	return c.Store == StoreRedis || c.Queue.UsesRedis()
+	return c.Store.UsesRedis() || c.Queue.UsesRedis()
 }
 
 // Getenv is os.Getenv's signature, so tests can pass a map lookup.
@@ -78,34 +107,39 @@ type Getenv func(string) string
 // per bad or missing value, each naming its variable.
 func Load(getenv Getenv) (Config, error) {
 	p := parser{getenv: getenv}
+	// Read in the order of the variables' errors, which tests and users see.
 	cfg := Config{
-		Addr:            p.str("VERIFY_ADDR", ":8000"),
-		Store:           p.oneOf("VERIFY_STORE", StoreMemory, StoreMemory, StoreRedis),
-		RedisURL:        p.str("VERIFY_REDIS_URL", "redis://127.0.0.1:6379/2"),
-		DefaultRegion:   strings.ToUpper(p.str("VERIFY_DEFAULT_REGION", "CN")),
-		Language:        p.language("VERIFY_LANGUAGE"),
-		LogLevel:        p.level("VERIFY_LOG_LEVEL"),
-		SMSWorkers:      p.positiveInt("VERIFY_SMS_WORKERS", DefaultSMSConcurrency),
-		SMSRate:         p.smsRate(),
-		SMSQueueSize:    p.positiveInt("VERIFY_SMS_QUEUE_SIZE", 1024),
-		ShutdownTimeout: p.duration("VERIFY_SHUTDOWN_TIMEOUT", 10*time.Second),
+		HTTP:  HTTPConfig{Addr: p.str("VERIFY_ADDR", ":8000")},
+		Store: StoreConfig{Kind: p.oneOf("VERIFY_STORE", StoreMemory, StoreMemory, StoreRedis)},
+		Redis: RedisConfig{URL: p.str("VERIFY_REDIS_URL", "redis://127.0.0.1:6379/2")},
+		Locale: LocaleConfig{
+			DefaultRegion: strings.ToUpper(p.str("VERIFY_DEFAULT_REGION", "CN")),
+			Language:      p.language("VERIFY_LANGUAGE"),
+		},
 	}
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		p.fail("VERIFY_ADDR=%q: want host:port such as :8000 or 127.0.0.1:8000", cfg.Addr)
+	cfg.Process.LogLevel = p.level("VERIFY_LOG_LEVEL")
+	cfg.Sending = SendingConfig{
+		Workers:   p.positiveInt("VERIFY_SMS_WORKERS", DefaultSMSConcurrency),
+		Rate:      p.smsRate(),
+		QueueSize: p.positiveInt("VERIFY_SMS_QUEUE_SIZE", 1024),
 	}
-	if !phonenumber.IsKnownRegion(cfg.DefaultRegion) {
-		p.fail("VERIFY_DEFAULT_REGION=%q: want an ISO 3166-1 alpha-2 region such as CN or US", cfg.DefaultRegion)
+	cfg.Process.ShutdownTimeout = p.duration("VERIFY_SHUTDOWN_TIMEOUT", 10*time.Second)
+	if _, _, err := net.SplitHostPort(cfg.HTTP.Addr); err != nil {
+		p.fail("VERIFY_ADDR=%q: want host:port such as :8000 or 127.0.0.1:8000", cfg.HTTP.Addr)
 	}
-	cfg.SMSTemplates = p.smsTemplates()
+	if !phonenumber.IsKnownRegion(cfg.Locale.DefaultRegion) {
+		p.fail("VERIFY_DEFAULT_REGION=%q: want an ISO 3166-1 alpha-2 region such as CN or US", cfg.Locale.DefaultRegion)
+	}
+	cfg.SMS.Templates = p.smsTemplates()
 	cfg.Queue = p.queue()
-	cfg.Limits = p.limits(cfg.DefaultRegion)
-	cfg.TrustedProxies = p.prefixes("VERIFY_TRUSTED_PROXIES")
-	cfg.CORSOrigins = p.corsOrigins()
+	cfg.Limits = p.limits(cfg.Locale.DefaultRegion)
+	cfg.HTTP.TrustedProxies = p.prefixes("VERIFY_TRUSTED_PROXIES")
+	cfg.HTTP.CORSOrigins = p.corsOrigins()
 	if cfg.UsesRedis() {
-		if _, err := rueidis.ParseURL(cfg.RedisURL); err != nil {
+		if _, err := rueidis.ParseURL(cfg.Redis.URL); err != nil {
 			// url.Parse errors quote the whole URL, password included.
-			msg := strings.ReplaceAll(err.Error(), cfg.RedisURL, redactURL(cfg.RedisURL))
-			p.fail("VERIFY_REDIS_URL=%q: %s", redactURL(cfg.RedisURL), msg)
+			msg := strings.ReplaceAll(err.Error(), cfg.Redis.URL, redactURL(cfg.Redis.URL))
+			p.fail("VERIFY_REDIS_URL=%q: %s", redactURL(cfg.Redis.URL), msg)
 		}
 	}
 
@@ -114,8 +148,8 @@ func Load(getenv Getenv) (Config, error) {
 	case secret != "" && len(secret) < domain.MinCodeSecretLength:
 		p.fail("VERIFY_CODE_SECRET: must be at least %d bytes, got %d", domain.MinCodeSecretLength, len(secret))
 	case secret != "":
-		cfg.CodeSecret = []byte(secret)
-	case cfg.Store == StoreRedis:
+		cfg.CodeSecret = Secret(secret)
+	case cfg.Store.Kind == StoreRedis:
 		// Codes outlive a process in Redis, and several instances must agree.
 		p.fail("VERIFY_CODE_SECRET: required (at least %d bytes) when VERIFY_STORE=redis", domain.MinCodeSecretLength)
 	case cfg.Queue.UsesRedis():
@@ -123,13 +157,13 @@ func Load(getenv Getenv) (Config, error) {
 		p.fail("VERIFY_CODE_SECRET: required (at least %d bytes) when VERIFY_SMS_QUEUE=redis", domain.MinCodeSecretLength)
 	default:
 		// Memory codes die with the process, so a per-process key is enough.
-		cfg.CodeSecret = make([]byte, 32)
+		cfg.CodeSecret = make(Secret, 32)
 		if _, err := rand.Read(cfg.CodeSecret); err != nil {
 			p.fail("VERIFY_CODE_SECRET: cannot generate one: %v", err)
 		}
 	}
 
-	p.smsProviders(&cfg)
+	p.smsProviders(&cfg.SMS)
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
 	}

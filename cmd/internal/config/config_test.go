@@ -14,8 +14,8 @@ func TestLoad_EmptyEnvironmentIsTheEmbeddedDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != ":8000" || cfg.Store != StoreMemory || cfg.SMSProvider != SMSLog || cfg.DefaultRegion != "CN" ||
-		cfg.RedisURL != "redis://127.0.0.1:6379/2" || cfg.LogLevel != slog.LevelInfo || cfg.ShutdownTimeout != 10*time.Second {
+	if cfg.HTTP.Addr != ":8000" || cfg.Store.Kind != StoreMemory || cfg.SMS.Provider != SMSLog || cfg.Locale.DefaultRegion != "CN" ||
+		cfg.Redis.URL != "redis://127.0.0.1:6379/2" || cfg.Process.LogLevel != slog.LevelInfo || cfg.Process.ShutdownTimeout != 10*time.Second {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if len(cfg.CodeSecret) != 32 {
@@ -36,7 +36,7 @@ func TestLoad_RedisNeedsALongSecret(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	cfg, err := Load(env(map[string]string{"VERIFY_STORE": "Redis", "VERIFY_CODE_SECRET": strings.Repeat("k", 32)}))
-	if err != nil || cfg.Store != StoreRedis || !cfg.UsesRedis() {
+	if err != nil || cfg.Store.Kind != StoreRedis || !cfg.UsesRedis() {
 		t.Fatalf("cfg %+v err %v", cfg, err)
 	}
 }
@@ -83,8 +83,8 @@ func TestLoad_TwilioNamesTheMissingVariables(t *testing.T) {
 		"TWILIO_FROM_NUMBER":  "+15005550006",
 		"TWILIO_API_BASE_URL": "http://127.0.0.1:9999",
 	}))
-	if err != nil || cfg.Twilio.APIBaseURL != "http://127.0.0.1:9999" {
-		t.Fatalf("cfg %+v err %v", cfg.Twilio.APIBaseURL, err)
+	if err != nil || cfg.SMS.Twilio.APIBaseURL != "http://127.0.0.1:9999" {
+		t.Fatalf("cfg %+v err %v", cfg.SMS.Twilio.APIBaseURL, err)
 	}
 }
 
@@ -127,8 +127,8 @@ func TestLoad_LimitsDefaultToTheRegionAndParseQuotas(t *testing.T) {
 		strings.Join(l.SMSRegions, ",") != "CN,HK" || l.MobileOnly {
 		t.Errorf("limits %+v", l)
 	}
-	if len(cfg.TrustedProxies) != 3 || cfg.TrustedProxies[1].String() != "192.168.1.1/32" {
-		t.Errorf("trusted proxies %v", cfg.TrustedProxies)
+	if len(cfg.HTTP.TrustedProxies) != 3 || cfg.HTTP.TrustedProxies[1].String() != "192.168.1.1/32" {
+		t.Errorf("trusted proxies %v", cfg.HTTP.TrustedProxies)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 
 func TestLoad_CORSOriginsAreNoneByDefault(t *testing.T) {
 	cfg, err := Load(env(nil))
-	if err != nil || cfg.CORSOrigins != nil {
-		t.Fatalf("origins %v, err %v", cfg.CORSOrigins, err)
+	if err != nil || cfg.HTTP.CORSOrigins != nil {
+		t.Fatalf("origins %v, err %v", cfg.HTTP.CORSOrigins, err)
 	}
 }
 
@@ -18,8 +18,8 @@ func TestLoad_CORSOriginsAreExactOriginsNormalised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"https://shop.example", "http://localhost:3000"}; !slices.Equal(cfg.CORSOrigins, want) {
-		t.Errorf("origins %v, want %v", cfg.CORSOrigins, want)
+	if want := []string{"https://shop.example", "http://localhost:3000"}; !slices.Equal(cfg.HTTP.CORSOrigins, want) {
+		t.Errorf("origins %v, want %v", cfg.HTTP.CORSOrigins, want)
 	}
 }
 

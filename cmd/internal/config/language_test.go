@@ -10,8 +10,8 @@ import (
 func TestLoad_LanguageDefaultsToEnglishAndTakesChinese(t *testing.T) {
 	for v, want := range map[string]domain.Language{"": domain.English, "en": domain.English, "zh": domain.Chinese, "zh-Hans": domain.Chinese, "ZH-CN": domain.Chinese, "en-GB": domain.English, "zh-TW": domain.Chinese} {
 		cfg, err := Load(env(map[string]string{"VERIFY_LANGUAGE": v}))
-		if err != nil || cfg.Language != want {
-			t.Errorf("VERIFY_LANGUAGE=%q: %q, %v; want %q", v, cfg.Language, err, want)
+		if err != nil || cfg.Locale.Language != want {
+			t.Errorf("VERIFY_LANGUAGE=%q: %q, %v; want %q", v, cfg.Locale.Language, err, want)
 		}
 	}
 	_, err := Load(env(map[string]string{"VERIFY_LANGUAGE": "fr-FR"}))

@@ -29,7 +29,7 @@ func TestLoad_RedisQueueNeedsTheSecret(t *testing.T) {
 		t.Fatalf("err = %v, want the secret required for the Redis queue", err)
 	}
 	cfg, err := Load(env(map[string]string{"VERIFY_SMS_QUEUE": "redis", "VERIFY_CODE_SECRET": strings.Repeat("k", 32)}))
-	if err != nil || cfg.Queue.Kind != QueueRedis || !cfg.UsesRedis() || cfg.Store != StoreMemory {
+	if err != nil || cfg.Queue.Kind != QueueRedis || !cfg.UsesRedis() || cfg.Store.Kind != StoreMemory {
 		t.Fatalf("cfg %+v, %v", cfg, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lemonmall/verifyd/adapters/aliyunsms"
+	"github.com/lemonmall/verifyd/adapters/smstext"
 	"github.com/lemonmall/verifyd/adapters/tencentsms"
 	"github.com/lemonmall/verifyd/adapters/twiliosms"
 	"github.com/lemonmall/verifyd/adapters/webhooksms"
@@ -26,8 +27,36 @@ var smsProviderNames = []string{SMSLog, SMSTwilio, SMSAliyun, SMSTencent, SMSWeb
 // providerTimeout bounds one call to a provider.
 const providerTimeout = 10 * time.Second
 
+// SMSConfig is who sends the messages and what they say.
+type SMSConfig struct {
+	// Provider is VERIFY_SMS_PROVIDER as given, normalized; Providers the
+	// same as a list, in order of preference.
+	Provider  string
+	Providers []string
+	Twilio    twiliosms.Config
+	Aliyun    aliyunsms.Config
+	Tencent   tencentsms.Config
+	Webhook   webhooksms.Config
+	// Templates are the message texts of the providers that send free text
+	// (VERIFY_SMS_TEMPLATE_EN, VERIFY_SMS_TEMPLATE_ZH).
+	Templates smstext.Templates
+}
+
 // UsesSMSProvider reports whether name is one of the configured providers.
-func (c Config) UsesSMSProvider(name string) bool { return slices.Contains(c.SMSProviders, name) }
+func (c SMSConfig) UsesSMSProvider(name string) bool { return slices.Contains(c.Providers, name) }
+
+// SendingConfig is how one process (verifyd's in-process pool, or one
+// smsworker) sends.
+type SendingConfig struct {
+	// Workers is how many sends are in flight at once (VERIFY_SMS_WORKERS).
+	Workers int
+	// QueueSize is how many messages the in-process pool holds
+	// (VERIFY_SMS_QUEUE_SIZE).
+	QueueSize int
+	// Rate bounds the messages a second handed to the provider; 0 is no
+	// limit (VERIFY_SMS_RATE).
+	Rate float64
+}
 
 // required is one variable a provider cannot do without.
 type required struct{ name, value string }
@@ -36,7 +65,7 @@ type required struct{ name, value string }
 // order of failover) and the settings of each provider it names. Values are
 // trimmed like every other: secrets mounted from files often end in a
 // newline. Settings of providers not named are read but not checked.
-func (p *parser) smsProviders(cfg *Config) {
+func (p *parser) smsProviders(cfg *SMSConfig) {
 	raw := strings.ToLower(p.str("VERIFY_SMS_PROVIDER", SMSLog))
 	var names []string
 	ok := true
@@ -59,9 +88,9 @@ func (p *parser) smsProviders(cfg *Config) {
 	if !ok {
 		names = []string{SMSLog}
 	}
-	cfg.SMSProviders = names
-	cfg.SMSProvider = strings.Join(names, ",")
-	p.providers = cfg.SMSProvider
+	cfg.Providers = names
+	cfg.Provider = strings.Join(names, ",")
+	p.providers = cfg.Provider
 
 	cfg.Twilio = twiliosms.Config{
 		AccountSID:          p.str("TWILIO_ACCOUNT_SID", ""),

@@ -20,11 +20,11 @@ func TestLoad_SMSProviderListInFailoverOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(cfg.SMSProviders, []string{"webhook", "twilio"}) || cfg.SMSProvider != "webhook,twilio" {
-		t.Errorf("providers %q (%q)", cfg.SMSProviders, cfg.SMSProvider)
+	if !slices.Equal(cfg.SMS.Providers, []string{"webhook", "twilio"}) || cfg.SMS.Provider != "webhook,twilio" {
+		t.Errorf("providers %q (%q)", cfg.SMS.Providers, cfg.SMS.Provider)
 	}
-	if cfg.Aliyun.Endpoint != "https://dysmsapi.aliyuncs.com" || cfg.Tencent.Region != "ap-guangzhou" {
-		t.Errorf("provider defaults: %+v %+v", cfg.Aliyun, cfg.Tencent)
+	if cfg.SMS.Aliyun.Endpoint != "https://dysmsapi.aliyuncs.com" || cfg.SMS.Tencent.Region != "ap-guangzhou" {
+		t.Errorf("provider defaults: %+v %+v", cfg.SMS.Aliyun, cfg.SMS.Tencent)
 	}
 }
 
@@ -108,11 +108,11 @@ func TestLoad_LanguageAndSMSTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Language != domain.Chinese || cfg.SMSTemplates.English != "Code {code}, {minutes} min" || cfg.SMSTemplates.Chinese == "" {
-		t.Errorf("language %q templates %+v", cfg.Language, cfg.SMSTemplates)
+	if cfg.Locale.Language != domain.Chinese || cfg.SMS.Templates.English != "Code {code}, {minutes} min" || cfg.SMS.Templates.Chinese == "" {
+		t.Errorf("language %q templates %+v", cfg.Locale.Language, cfg.SMS.Templates)
 	}
-	if cfg, _ := Load(env(nil)); cfg.Language != domain.English {
-		t.Errorf("default language %q, want en", cfg.Language)
+	if cfg, _ := Load(env(nil)); cfg.Locale.Language != domain.English {
+		t.Errorf("default language %q, want en", cfg.Locale.Language)
 	}
 	_, err = Load(env(map[string]string{
 		"VERIFY_LANGUAGE":        "fr",

@@ -3,14 +3,12 @@ package wiring
 import (
 	"github.com/google/wire"
 
-	"github.com/lemonmall/verifyd/adapters/captcha"
 	"github.com/lemonmall/verifyd/application"
 )
 
 // apiV1Set provides the versioned API's use cases: server-issued captchas,
 // image refresh and the audio captcha.
 var apiV1Set = wire.NewSet(
-	captcha.AudioProviderSet,
 	application.NewIssueCaptcha,
 	application.NewRefreshImageChallenge,
 	application.NewIssueAudioChallenge,

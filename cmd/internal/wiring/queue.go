@@ -5,35 +5,18 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/google/wire"
-
 	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/adapters/metrics"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/smsrate"
-	"github.com/lemonmall/verifyd/adapters/system"
 	"github.com/lemonmall/verifyd/cmd/internal/config"
 	"github.com/lemonmall/verifyd/domain"
 )
 
-var queueSet = wire.NewSet(ProvideOutbox, ProvideSealer)
-
-// WorkerSet builds what an smsworker process needs from a Config and a
-// logger: the shared Redis connection, the SMS provider and the worker.
-var WorkerSet = wire.NewSet(
-	ProvideRedis,
-	ProvideSender,
-	ProvideSMSText,
-	system.ProviderSet,
-	ProvideMetrics,
-	ProvideSealer,
-	ProvideWorker,
-)
-
 // ProvideSealer keys the encryption of queued message texts with the code
 // secret, which verifyd and smsworker share.
-func ProvideSealer(cfg config.Config) (*redis.Sealer, error) {
-	s, err := redis.NewSealer(cfg.CodeSecret)
+func ProvideSealer(secret config.Secret) (*redis.Sealer, error) {
+	s, err := redis.NewSealer(secret)
 	if err != nil {
 		return nil, fmt.Errorf("VERIFY_CODE_SECRET: %w", err)
 	}
@@ -46,21 +29,21 @@ func ProvideSealer(cfg config.Config) (*redis.Sealer, error) {
 // ones to be sent. The Redis queue only appends to the stream, which
 // smsworker processes send from; it holds nothing to drain, and its depth is
 // exported as metrics.
-func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
-	m *metrics.Metrics, sealer *redis.Sealer) (domain.SMSOutbox, func(), error) {
-	sender = smsrate.Limit(sender, cfg.SMSRate)
-	switch cfg.Queue.Kind {
+func ProvideOutbox(queue config.QueueConfig, sending config.SendingConfig, proc config.ProcessConfig,
+	r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger, m *metrics.Metrics, sealer *redis.Sealer) (domain.SMSOutbox, func(), error) {
+	sender = smsrate.Limit(sender, sending.Rate)
+	switch queue.Kind {
 	case config.QueueMemory:
 		outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
-			Workers:     cfg.SMSWorkers,
-			QueueSize:   cfg.SMSQueueSize,
-			MaxAttempts: cfg.Queue.MaxAttempts,
-			Backoff:     cfg.Queue.Backoff,
-			MaxBackoff:  cfg.Queue.MaxBackoff,
+			Workers:     sending.Workers,
+			QueueSize:   sending.QueueSize,
+			MaxAttempts: queue.MaxAttempts,
+			Backoff:     queue.Backoff,
+			MaxBackoff:  queue.MaxBackoff,
 			Observer:    m,
 		})
 		return outbox, func() {
-			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), proc.ShutdownTimeout)
 			defer cancel()
 			if err := outbox.Close(ctx); err != nil {
 				logger.Error("sms outbox did not drain before shutdown", "err", err)
@@ -72,38 +55,38 @@ func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 		}
 		outbox := redis.NewOutbox(r.Client, redis.OutboxOptions{
 			Sealer: sealer,
-			Keys:   queueKeys(cfg),
-			MaxLen: int64(cfg.Queue.MaxLen),
+			Keys:   queueKeys(queue),
+			MaxLen: int64(queue.MaxLen),
 		})
-		registerQueueDepth(m, redis.NewQueueDepth(r.Client, queueKeys(cfg)))
+		registerQueueDepth(m, redis.NewQueueDepth(r.Client, queueKeys(queue)))
 		return outbox, func() {}, nil
 	}
-	return nil, nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: want memory or redis", cfg.Queue.Kind)
+	return nil, nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: want memory or redis", queue.Kind)
 }
 
 // ProvideWorker builds the sender of the Redis queue. It refuses any other
 // queue: with VERIFY_SMS_QUEUE=memory verifyd sends by itself, and a worker
 // would wait for messages that never come.
-func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger,
-	m *metrics.Metrics, sealer *redis.Sealer) (*redis.Worker, error) {
-	if cfg.Queue.Kind != config.QueueRedis {
-		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: smsworker sends from the Redis queue only; set VERIFY_SMS_QUEUE=redis here and for verifyd", cfg.Queue.Kind)
+func ProvideWorker(queue config.QueueConfig, sending config.SendingConfig, proc config.ProcessConfig,
+	r *Redis, sender domain.SMSSender, clock domain.Clock, logger *slog.Logger, m *metrics.Metrics, sealer *redis.Sealer) (*redis.Worker, error) {
+	if queue.Kind != config.QueueRedis {
+		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=%q: smsworker sends from the Redis queue only; set VERIFY_SMS_QUEUE=redis here and for verifyd", queue.Kind)
 	}
 	if r == nil || r.Client == nil {
 		return nil, fmt.Errorf("VERIFY_SMS_QUEUE=redis: no Redis connection")
 	}
-	w := redis.NewWorker(r.Client, smsrate.Limit(sender, cfg.SMSRate), clock, logger, redis.WorkerOptions{
+	w := redis.NewWorker(r.Client, smsrate.Limit(sender, sending.Rate), clock, logger, redis.WorkerOptions{
 		Sealer:            sealer,
-		Keys:              queueKeys(cfg),
-		Concurrency:       cfg.SMSWorkers,
-		VisibilityTimeout: cfg.Queue.VisibilityTimeout,
-		MaxAttempts:       cfg.Queue.MaxAttempts,
-		Backoff:           cfg.Queue.Backoff,
-		MaxBackoff:        cfg.Queue.MaxBackoff,
-		ShutdownTimeout:   cfg.ShutdownTimeout,
+		Keys:              queueKeys(queue),
+		Concurrency:       sending.Workers,
+		VisibilityTimeout: queue.VisibilityTimeout,
+		MaxAttempts:       queue.MaxAttempts,
+		Backoff:           queue.Backoff,
+		MaxBackoff:        queue.MaxBackoff,
+		ShutdownTimeout:   proc.ShutdownTimeout,
 		Observer:          m,
 	})
-	registerQueueDepth(m, redis.NewQueueDepth(r.Client, queueKeys(cfg)))
+	registerQueueDepth(m, redis.NewQueueDepth(r.Client, queueKeys(queue)))
 	return w, nil
 }
 
@@ -116,6 +99,6 @@ func registerQueueDepth(m *metrics.Metrics, d *redis.QueueDepth) {
 
 // queueKeys names the queue's keys after VERIFY_SMS_STREAM; the rest are the
 // defaults derived from it.
-func queueKeys(cfg config.Config) redis.StreamKeys {
-	return redis.StreamKeys{Stream: cfg.Queue.Stream}.WithDefaults()
+func queueKeys(queue config.QueueConfig) redis.StreamKeys {
+	return redis.StreamKeys{Stream: queue.Stream}.WithDefaults()
 }

@@ -27,7 +27,7 @@ func load(t *testing.T, env map[string]string) config.Config {
 func TestProvideRedis_TheEmbeddedDefaultNeverDials(t *testing.T) {
 	// An address nothing listens on: dialling it would fail.
 	cfg := load(t, map[string]string{"VERIFY_REDIS_URL": "redis://127.0.0.1:1/0"})
-	r, cleanup, err := ProvideRedis(t.Context(), cfg)
+	r, cleanup, err := ProvideRedis(t.Context(), cfg.Redis, cfg.Store, cfg.Queue)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,16 +35,15 @@ func TestProvideRedis_TheEmbeddedDefaultNeverDials(t *testing.T) {
 	if r.Client != nil {
 		t.Fatal("memory configuration opened a Redis client")
 	}
-	store, err := ProvideStore(cfg, r, system.Clock{})
+	b, err := ProvideBackend(cfg.Store, r, system.Clock{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := store.(*memory.Store); !ok {
-		t.Fatalf("store is %T, want *memory.Store", store)
+	if _, ok := b.Store.(*memory.Store); !ok {
+		t.Fatalf("store is %T, want *memory.Store", b.Store)
 	}
-	limiter, err := ProvideLimiter(cfg, r, system.Clock{})
-	if _, ok := limiter.(*memory.Limiter); !ok || err != nil {
-		t.Fatalf("limiter is %T (%v), want *memory.Limiter", limiter, err)
+	if _, ok := b.Limiter.(*memory.Limiter); !ok {
+		t.Fatalf("limiter is %T, want *memory.Limiter", b.Limiter)
 	}
 }
 
@@ -54,21 +53,23 @@ func TestProvideRedis_RedisConfigurationSharesOneClient(t *testing.T) {
 		"VERIFY_REDIS_URL":   redistest.URL(t),
 		"VERIFY_CODE_SECRET": strings.Repeat("s", 32),
 	})
-	r, cleanup, err := ProvideRedis(t.Context(), cfg)
+	r, cleanup, err := ProvideRedis(t.Context(), cfg.Redis, cfg.Store, cfg.Queue)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cleanup()
-	store, _ := ProvideStore(cfg, r, system.Clock{})
-	if _, ok := store.(*redis.Store); !ok {
-		t.Fatalf("store is %T, want *redis.Store", store)
+	b, err := ProvideBackend(cfg.Store, r, system.Clock{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := store.Ping(t.Context()); err != nil {
+	if _, ok := b.Store.(*redis.Store); !ok {
+		t.Fatalf("store is %T, want *redis.Store", b.Store)
+	}
+	if err := b.Store.Ping(t.Context()); err != nil {
 		t.Fatalf("store does not reach Redis: %v", err)
 	}
-	limiter, _ := ProvideLimiter(cfg, r, system.Clock{})
-	if _, ok := limiter.(*redis.Limiter); !ok {
-		t.Fatalf("limiter is %T, want *redis.Limiter", limiter)
+	if _, ok := b.Limiter.(*redis.Limiter); !ok {
+		t.Fatalf("limiter is %T, want *redis.Limiter", b.Limiter)
 	}
 }
 
@@ -78,24 +79,24 @@ func TestProvideRedis_UnreachableRedisFailsStartWithTheVariableName(t *testing.T
 		"VERIFY_REDIS_URL":   "redis://127.0.0.1:1/0",
 		"VERIFY_CODE_SECRET": strings.Repeat("s", 32),
 	})
-	_, _, err := ProvideRedis(t.Context(), cfg)
+	_, _, err := ProvideRedis(t.Context(), cfg.Redis, cfg.Store, cfg.Queue)
 	if err == nil || !strings.HasPrefix(err.Error(), "VERIFY_REDIS_URL") {
 		t.Fatalf("err = %v, want one naming VERIFY_REDIS_URL", err)
 	}
 }
 
 func TestProvideSender_PicksTheConfiguredProvider(t *testing.T) {
-	text, err := ProvideSMSText(load(t, nil))
+	cfg := load(t, nil)
+	text, err := ProvideSMSText(cfg.SMS.Templates, cfg.Locale.Language)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ProvideSender(load(t, nil), slog.Default(), text, metrics.New())
+	s, err := ProvideSender(cfg.SMS, slog.Default(), text, metrics.New())
 	if err != nil || s == nil {
 		t.Fatalf("log sender: %v", err)
 	}
-	cfg := load(t, nil)
-	cfg.SMSProviders = []string{"pigeon"}
-	if _, err := ProvideSender(cfg, slog.Default(), text, metrics.New()); err == nil || !strings.Contains(err.Error(), "VERIFY_SMS_PROVIDER") {
+	cfg.SMS.Providers = []string{"pigeon"}
+	if _, err := ProvideSender(cfg.SMS, slog.Default(), text, metrics.New()); err == nil || !strings.Contains(err.Error(), "VERIFY_SMS_PROVIDER") {
 		t.Fatalf("unknown provider err = %v", err)
 	}
 }
@@ -106,12 +107,12 @@ func TestProvideReadiness_ChecksRedisWhenOnlyTheQueueIsThere(t *testing.T) {
 		"VERIFY_REDIS_URL":   redistest.URL(t),
 		"VERIFY_CODE_SECRET": strings.Repeat("s", 32),
 	})
-	r, cleanup, err := ProvideRedis(t.Context(), cfg)
+	r, cleanup, err := ProvideRedis(t.Context(), cfg.Redis, cfg.Store, cfg.Queue)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, _ := ProvideStore(cfg, r, system.Clock{})
-	ready := ProvideReadiness(cfg, store, r)
+	b, _ := ProvideBackend(cfg.Store, r, system.Clock{})
+	ready := ProvideReadiness(cfg.Store, b, r)
 	if err := ready(t.Context()); err != nil {
 		t.Fatalf("ready with Redis up: %v", err)
 	}
@@ -134,19 +135,19 @@ func TestProvideSender_ListFailsOverInOrder(t *testing.T) {
 		"TENCENT_SMS_SIGN_NAME":           "verifyd",
 		"TENCENT_SMS_TEMPLATE_ID":         "1",
 	})
-	text, err := ProvideSMSText(cfg)
+	text, err := ProvideSMSText(cfg.SMS.Templates, cfg.Locale.Language)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ProvideSender(cfg, slog.Default(), text, metrics.New())
+	s, err := ProvideSender(cfg.SMS, slog.Default(), text, metrics.New())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := s.(*failoversms.Sender); !ok {
 		t.Fatalf("got %T, want a failover sender", s)
 	}
-	cfg.SMSProviders = cfg.SMSProviders[1:]
-	if s, err := ProvideSender(cfg, slog.Default(), text, metrics.New()); err != nil {
+	cfg.SMS.Providers = cfg.SMS.Providers[1:]
+	if s, err := ProvideSender(cfg.SMS, slog.Default(), text, metrics.New()); err != nil {
 		t.Fatal(err)
 	} else if _, ok := s.(*tencentsms.Sender); !ok {
 		t.Fatalf("one provider: got %T, want it alone", s)
