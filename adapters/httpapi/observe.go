@@ -81,14 +81,22 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	case route == routeHealthz || route == routeReadyz || route == routeMetrics:
 		level = slog.LevelDebug // probes and scrapes would drown the log
 	}
-	s.logger.LogAttrs(c.UserContext(), level, "request",
-		slog.String("request_id", id),
-		slog.String("method", method),
-		slog.String("route", route),
-		slog.Int("status", status),
-		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-		slog.String("client", s.client(c).String()),
-	)
+	if s.logger.Enabled(c.UserContext(), level) {
+		attrs := []slog.Attr{
+			slog.String("request_id", id),
+			slog.String("method", method),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+			slog.String("client", s.client(c).String()),
+		}
+		if err != nil {
+			// The seed's routes answer most refusals 200: the RETCODE
+			// tells a refused request from a served one.
+			attrs = append(attrs, slog.String("code", OutcomeOf(err).on(route).Code))
+		}
+		s.logger.LogAttrs(c.UserContext(), level, "request", attrs...)
+	}
 	if r := s.deps.Metrics; r != nil {
 		record(r, route, method, status, took, err)
 	}
