@@ -1,6 +1,7 @@
 package system
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -35,5 +36,32 @@ func TestRandom_StringUsesOnlyAlphabetAndCoversIt(t *testing.T) {
 func TestRandom_StringRefusesEmptyAlphabet(t *testing.T) {
 	if _, err := (Random{}).String(4, ""); err == nil {
 		t.Fatal("want an error for an empty alphabet")
+	}
+}
+
+// A byte at or above the largest multiple of the alphabet's length would
+// make the first characters likelier; such bytes are skipped, not folded.
+func TestRandom_DrawSkipsBytesThatWouldBiasTheDraw(t *testing.T) {
+	alphabet := "0123456789abcdefghijklmnopqrstuvwxyz" // 36: 252..255 are biased
+	src := bytes.NewReader(append([]byte{252, 253, 254, 255, 0, 35, 251, 37}, make([]byte, 64)...))
+	got, err := draw(src, 4, alphabet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0 → '0', 35 → 'z', 251 = 6·36+35 → 'z', 37 → '1'.
+	if got != "0zz1" {
+		t.Errorf("draw = %q, want 0zz1", got)
+	}
+}
+
+func TestRandom_DrawReportsAFailingSource(t *testing.T) {
+	if _, err := draw(bytes.NewReader([]byte{1, 2}), 6, domain.Digits); err == nil {
+		t.Fatal("want an error when the source runs dry")
+	}
+}
+
+func TestRandom_StringRefusesAnAlphabetLongerThanAByte(t *testing.T) {
+	if _, err := (Random{}).String(4, strings.Repeat("a", 257)); err == nil {
+		t.Fatal("want an error for 257 characters")
 	}
 }
