@@ -52,12 +52,10 @@ func ProvideOutbox(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 	switch cfg.Queue.Kind {
 	case config.QueueMemory:
 		outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
-			Workers:     cfg.SMSWorkers,
-			QueueSize:   cfg.SMSQueueSize,
-			MaxAttempts: cfg.Queue.MaxAttempts,
-			Backoff:     cfg.Queue.Backoff,
-			MaxBackoff:  cfg.Queue.MaxBackoff,
-			Observer:    m,
+			Workers:   cfg.SMSWorkers,
+			QueueSize: cfg.SMSQueueSize,
+			Policy:    cfg.Queue.DeliveryPolicy(),
+			Observer:  m,
 		})
 		return outbox, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -97,9 +95,7 @@ func ProvideWorker(cfg config.Config, r *Redis, sender domain.SMSSender, clock d
 		Keys:              queueKeys(cfg),
 		Concurrency:       cfg.SMSWorkers,
 		VisibilityTimeout: cfg.Queue.VisibilityTimeout,
-		MaxAttempts:       cfg.Queue.MaxAttempts,
-		Backoff:           cfg.Queue.Backoff,
-		MaxBackoff:        cfg.Queue.MaxBackoff,
+		Policy:            cfg.Queue.DeliveryPolicy(),
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		Observer:          m,
 	})
