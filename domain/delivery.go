@@ -3,12 +3,10 @@ package domain
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 )
 
 // DeliveryOutcome is what happened to an SMS message at one step of its
@@ -48,30 +46,6 @@ func SendProvider(receipt SMSReceipt, err error) string {
 		return se.Provider
 	}
 	return ""
-}
-
-// The seed's retry rule for sending an SMS: one try and three retries, with
-// exponential backoff. Both outboxes default to it.
-const (
-	DefaultSendAttempts    = 4
-	DefaultRetryBackoff    = 500 * time.Millisecond
-	DefaultRetryMaxBackoff = 10 * time.Second
-)
-
-// RetryBackoff is the wait after failed send attempt n (1-based):
-// base·2^(n-1) capped at max, jittered to between half and all of it, so
-// senders that failed together do not retry together.
-func RetryBackoff(n int, base, max time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
 }
 
 // Redact returns s with the message's code and every phone number masked,

@@ -13,11 +13,8 @@ import (
 
 // Defaults for the zero OutboxConfig fields.
 const (
-	DefaultOutboxWorkers     = 4
-	DefaultOutboxQueueSize   = 1024
-	DefaultOutboxMaxAttempts = domain.DefaultSendAttempts
-	DefaultOutboxBackoff     = domain.DefaultRetryBackoff
-	DefaultOutboxMaxBackoff  = domain.DefaultRetryMaxBackoff
+	DefaultOutboxWorkers   = 4
+	DefaultOutboxQueueSize = 1024
 )
 
 // OutboxConfig sizes an Outbox. Zero (or negative) fields take the defaults.
@@ -27,13 +24,9 @@ type OutboxConfig struct {
 	// QueueSize is how many accepted messages may wait for a worker; Enqueue
 	// refuses more.
 	QueueSize int
-	// MaxAttempts bounds the sends of one message, first try included.
-	MaxAttempts int
-	// Backoff is the wait before the first retry; it doubles for each later
-	// retry up to MaxBackoff, and each wait is jittered to between half and
-	// all of that.
-	Backoff    time.Duration
-	MaxBackoff time.Duration
+	// Policy decides retries and expiry; its zero fields take
+	// domain.DefaultDeliveryPolicy's.
+	Policy domain.DeliveryPolicy
 	// Observer, if set, is told of every outcome the log records.
 	Observer domain.DeliveryObserver
 }
@@ -45,18 +38,7 @@ func (c OutboxConfig) withDefaults() OutboxConfig {
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultOutboxQueueSize
 	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultOutboxMaxAttempts
-	}
-	if c.Backoff <= 0 {
-		c.Backoff = DefaultOutboxBackoff
-	}
-	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = DefaultOutboxMaxBackoff
-	}
-	if c.MaxBackoff < c.Backoff {
-		c.MaxBackoff = c.Backoff
-	}
+	c.Policy = c.Policy.WithDefaults()
 	return c
 }
 
@@ -170,35 +152,30 @@ func (o *Outbox) work() {
 	}
 }
 
-// deliver sends msg, retrying temporary failures with backoff.
+// deliver sends msg until the delivery policy calls an end, waiting out its
+// backoffs. Shutdown cuts a wait short and makes the next attempt the last.
 func (o *Outbox) deliver(msg domain.SMSMessage) {
 	last := false // set once shutdown turned the next attempt into the last
 	for attempt := 1; ; attempt++ {
 		if o.sendCtx.Err() != nil {
-			o.log(slog.LevelError, msg, attempt-1, domain.DeliveryDropped, "", nil)
+			o.log(msg, attempt-1, domain.DeliveryDropped, "", nil)
 			return
 		}
-		if !msg.ExpiresAt.IsZero() && !o.clock.Now().Before(msg.ExpiresAt) {
-			o.log(slog.LevelWarn, msg, attempt-1, domain.DeliveryExpired, "", nil)
+		if final, send := o.cfg.Policy.BeforeSend(attempt, o.clock.Now(), msg.ExpiresAt); !send {
+			o.log(msg, attempt-1, final, "", nil)
 			return
 		}
 
 		receipt, err := o.sender.SendSMS(o.sendCtx, msg)
-		provider := domain.SendProvider(receipt, err)
-		switch {
-		case err == nil:
-			o.log(slog.LevelInfo, msg, attempt, domain.DeliveryDelivered, provider, nil)
-			return
-		case !domain.IsRetryableSend(err):
-			o.log(slog.LevelError, msg, attempt, domain.DeliveryFailed, provider, err)
-			return
-		case last || attempt >= o.cfg.MaxAttempts:
-			o.log(slog.LevelError, msg, attempt, domain.DeliveryGaveUp, provider, err)
+		step := o.cfg.Policy.AfterSend(attempt, err)
+		if last && step.Outcome == domain.DeliveryRetrying {
+			step.Outcome = domain.DeliveryGaveUp
+		}
+		o.log(msg, attempt, step.Outcome, domain.SendProvider(receipt, err), err)
+		if step.Outcome != domain.DeliveryRetrying {
 			return
 		}
-
-		o.log(slog.LevelWarn, msg, attempt, domain.DeliveryRetrying, provider, err)
-		if !o.wait(o.backoff(attempt)) {
+		if !o.wait(step.Wait) {
 			last = true
 		}
 	}
@@ -222,16 +199,11 @@ func (o *Outbox) wait(d time.Duration) bool {
 	}
 }
 
-// backoff is the wait after failed attempt n (1-based).
-func (o *Outbox) backoff(n int) time.Duration {
-	return domain.RetryBackoff(n, o.cfg.Backoff, o.cfg.MaxBackoff)
-}
-
 // log writes the one line describing an outcome; attempt is the number of
 // sends made so far (0 when a message expired or was dropped before its
 // first). It names the phone only masked and never the code; provider is the
 // one that answered the last send, "" when none did.
-func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, provider string, err error) {
+func (o *Outbox) log(msg domain.SMSMessage, attempt int, outcome domain.DeliveryOutcome, provider string, err error) {
 	if o.cfg.Observer != nil {
 		o.cfg.Observer.ObserveDelivery(outcome, provider)
 	}
@@ -247,5 +219,17 @@ func (o *Outbox) log(level slog.Level, msg domain.SMSMessage, attempt int, outco
 	if err != nil {
 		attrs = append(attrs, slog.String("error", msg.Redact(err.Error())))
 	}
-	o.logger.LogAttrs(context.Background(), level, "sms outbox", attrs...)
+	o.logger.LogAttrs(context.Background(), logLevel(outcome), "sms outbox", attrs...)
+}
+
+// logLevel is how loud an outcome is: a lost message is an error, a
+// retry or an expired code a warning.
+func logLevel(outcome domain.DeliveryOutcome) slog.Level {
+	switch outcome {
+	case domain.DeliveryDelivered:
+		return slog.LevelInfo
+	case domain.DeliveryRetrying, domain.DeliveryExpired:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }

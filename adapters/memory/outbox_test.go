@@ -12,6 +12,7 @@ import (
 
 	"github.com/lemonmall/verifyd/adapters/logtest"
 	"github.com/lemonmall/verifyd/adapters/memory"
+	"github.com/lemonmall/verifyd/adapters/outboxtest"
 	"github.com/lemonmall/verifyd/domain"
 )
 
@@ -20,16 +21,12 @@ const outboxWaitLimit = 10 * time.Second
 
 const outboxTestCode = "482913"
 
-var (
-	outboxTemporary = &domain.SendError{Provider: "fake", Code: 503, Retryable: true, Reason: "unavailable"}
-	outboxPermanent = &domain.SendError{Provider: "fake", Code: 21211, Retryable: false, Reason: "invalid number"}
-)
+var outboxTemporary = &domain.SendError{Provider: "fake", Code: 503, Retryable: true, Reason: "unavailable"}
 
 // outboxFakeSender returns scripted results and records every call.
 type outboxFakeSender struct {
 	mu      sync.Mutex
-	calls   []string // E.164 of each call
-	codes   []domain.SMSCode
+	calls   []string                         // E.164 of each call
 	results []error                          // result of call i; nil past the end
 	before  func(n int, ctx context.Context) // runs before call n (1-based) returns
 	called  chan int                         // receives n after call n, if not nil
@@ -38,7 +35,6 @@ type outboxFakeSender struct {
 func (s *outboxFakeSender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMSReceipt, error) {
 	s.mu.Lock()
 	s.calls = append(s.calls, msg.To.E164())
-	s.codes = append(s.codes, msg.Code)
 	n := len(s.calls)
 	var err error
 	if n <= len(s.results) {
@@ -73,8 +69,8 @@ type outboxHarness struct {
 
 func newOutboxHarness(t *testing.T, sender *outboxFakeSender, cfg memory.OutboxConfig) *outboxHarness {
 	t.Helper()
-	if cfg.Backoff == 0 {
-		cfg.Backoff = time.Millisecond
+	if cfg.Policy.Backoff == 0 {
+		cfg.Policy.Backoff = time.Millisecond
 	}
 	h := &outboxHarness{
 		sender: sender,
@@ -144,6 +140,24 @@ func (h *outboxHarness) assertLogged(t *testing.T, id, outcome string) {
 	t.Errorf("no %s line for %s in logs:\n%s", outcome, id, logs)
 }
 
+// TestOutbox_Contract runs the delivery contract every outbox honours; the
+// tests below are of what only the in-process pool does: its bounded queue
+// and its Close.
+func TestOutbox_Contract(t *testing.T) {
+	outboxtest.Run(t, func(t *testing.T, s outboxtest.Setup) outboxtest.Harness {
+		o := memory.NewOutbox(s.Sender, s.Clock, s.Logger, memory.OutboxConfig{Policy: s.Policy, Observer: s.Observer})
+		stop := func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), outboxWaitLimit)
+			defer cancel()
+			if err := o.Close(ctx); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+		t.Cleanup(func() { stop(t) })
+		return outboxtest.Harness{Outbox: o, Stop: stop}
+	})
+}
+
 func waitOutboxCalls(t *testing.T, called <-chan int, n int) {
 	t.Helper()
 	timeout := time.After(outboxWaitLimit)
@@ -157,69 +171,6 @@ func waitOutboxCalls(t *testing.T, called <-chan int, n int) {
 			t.Fatalf("sender was not called %d times", n)
 		}
 	}
-}
-
-func TestOutbox_DeliversMessageOnce(t *testing.T) {
-	h := newOutboxHarness(t, &outboxFakeSender{}, memory.OutboxConfig{})
-	msg := h.message(t, "m1")
-
-	h.enqueue(t, msg)
-	h.close(t)
-
-	if got := h.sender.count(); got != 1 {
-		t.Fatalf("sender called %d times, want 1", got)
-	}
-	if h.sender.calls[0] != "+8613812345678" || h.sender.codes[0] != outboxTestCode {
-		t.Errorf("sent %q to %q", h.sender.codes[0], h.sender.calls[0])
-	}
-	h.assertLogged(t, "m1", "delivered")
-}
-
-func TestOutbox_RetriesTemporaryFailuresUntilDelivered(t *testing.T) {
-	sender := &outboxFakeSender{
-		results: []error{outboxTemporary, errors.New("connection reset"), nil},
-		called:  make(chan int, 10),
-	}
-	h := newOutboxHarness(t, sender, memory.OutboxConfig{})
-
-	h.enqueue(t, h.message(t, "m1"))
-	waitOutboxCalls(t, sender.called, 3)
-	h.close(t)
-
-	if got := sender.count(); got != 3 {
-		t.Fatalf("sender called %d times, want 3", got)
-	}
-	h.assertLogged(t, "m1", "retrying")
-	h.assertLogged(t, "m1", "delivered")
-}
-
-func TestOutbox_PermanentFailureIsNotRetried(t *testing.T) {
-	h := newOutboxHarness(t, &outboxFakeSender{results: []error{outboxPermanent}}, memory.OutboxConfig{})
-
-	h.enqueue(t, h.message(t, "m1"))
-	h.close(t)
-
-	if got := h.sender.count(); got != 1 {
-		t.Fatalf("sender called %d times, want 1", got)
-	}
-	h.assertLogged(t, "m1", "failed")
-}
-
-func TestOutbox_GivesUpAfterMaxAttempts(t *testing.T) {
-	sender := &outboxFakeSender{
-		results: []error{outboxTemporary, outboxTemporary, outboxTemporary, outboxTemporary, outboxTemporary},
-		called:  make(chan int, 10),
-	}
-	h := newOutboxHarness(t, sender, memory.OutboxConfig{}) // default: 4 attempts
-
-	h.enqueue(t, h.message(t, "m1"))
-	waitOutboxCalls(t, sender.called, 4)
-	h.close(t)
-
-	if got := sender.count(); got != 4 {
-		t.Fatalf("sender called %d times, want 4", got)
-	}
-	h.assertLogged(t, "m1", "gave_up")
 }
 
 func TestOutbox_RefusesWhenQueueIsFull(t *testing.T) {
@@ -296,7 +247,7 @@ func TestOutbox_CloseCutsRetryWaitShortWithOneLastAttempt(t *testing.T) {
 	}
 	// A backoff far beyond outboxWaitLimit: Close only succeeds if it
 	// interrupts the wait.
-	h := newOutboxHarness(t, sender, memory.OutboxConfig{Backoff: time.Hour})
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{Policy: domain.DeliveryPolicy{Backoff: time.Hour}})
 
 	h.enqueue(t, h.message(t, "m1"))
 	waitOutboxCalls(t, sender.called, 1)
@@ -310,7 +261,7 @@ func TestOutbox_CloseCutsRetryWaitShortWithOneLastAttempt(t *testing.T) {
 
 func TestOutbox_CloseDeliversOnLastAttemptAfterInterruptedWait(t *testing.T) {
 	sender := &outboxFakeSender{results: []error{outboxTemporary, nil}, called: make(chan int, 10)}
-	h := newOutboxHarness(t, sender, memory.OutboxConfig{Backoff: time.Hour})
+	h := newOutboxHarness(t, sender, memory.OutboxConfig{Policy: domain.DeliveryPolicy{Backoff: time.Hour}})
 
 	h.enqueue(t, h.message(t, "m1"))
 	waitOutboxCalls(t, sender.called, 1)
@@ -350,54 +301,4 @@ func TestOutbox_CloseGivesUpWhenContextEnds(t *testing.T) {
 		t.Errorf("sender called %d times, want 1 (m2 dropped)", got)
 	}
 	h.assertLogged(t, "m2", "dropped")
-}
-
-func TestOutbox_DropsExpiredMessage(t *testing.T) {
-	h := newOutboxHarness(t, &outboxFakeSender{}, memory.OutboxConfig{})
-	msg := h.message(t, "m1")
-	h.clock.Advance(5 * time.Minute) // ExpiresAt is now
-
-	h.enqueue(t, msg)
-	h.close(t)
-
-	if got := h.sender.count(); got != 0 {
-		t.Fatalf("sender called %d times, want 0", got)
-	}
-	h.assertLogged(t, "m1", "expired")
-}
-
-func TestOutbox_StopsRetryingOnceExpired(t *testing.T) {
-	var clock func() *fakeClock
-	sender := &outboxFakeSender{
-		results: []error{outboxTemporary, outboxTemporary},
-		before: func(int, context.Context) {
-			clock().Advance(time.Hour) // the first attempt outlives the code
-		},
-		called: make(chan int, 10),
-	}
-	h := newOutboxHarness(t, sender, memory.OutboxConfig{})
-	clock = func() *fakeClock { return h.clock }
-
-	h.enqueue(t, h.message(t, "m1"))
-	waitOutboxCalls(t, sender.called, 1)
-	h.close(t)
-
-	if got := sender.count(); got != 1 {
-		t.Fatalf("sender called %d times, want 1", got)
-	}
-	h.assertLogged(t, "m1", "expired")
-}
-
-func TestOutbox_ErrorsEchoingTheTextAreRedacted(t *testing.T) {
-	echo := &domain.SendError{
-		Provider: "fake",
-		Reason:   fmt.Sprintf("body %q to +8613812345678 refused", "Your code is "+outboxTestCode),
-	}
-	h := newOutboxHarness(t, &outboxFakeSender{results: []error{echo}}, memory.OutboxConfig{})
-
-	h.enqueue(t, h.message(t, "m1"))
-	h.close(t)
-
-	h.assertLogged(t, "m1", "failed")
-	h.assertLogsClean(t)
 }

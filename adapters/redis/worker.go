@@ -19,9 +19,6 @@ import (
 const (
 	DefaultWorkerConcurrency = 4
 	DefaultVisibilityTimeout = 30 * time.Second
-	DefaultWorkerMaxAttempts = domain.DefaultSendAttempts
-	DefaultWorkerBackoff     = domain.DefaultRetryBackoff
-	DefaultWorkerMaxBackoff  = domain.DefaultRetryMaxBackoff
 	DefaultWorkerBlock       = 2 * time.Second
 	DefaultWorkerShutdown    = 10 * time.Second
 	DefaultDeadLetterMaxLen  = 10_000
@@ -51,14 +48,10 @@ type WorkerOptions struct {
 	// answering stays invisible to the others. A live worker renews its
 	// messages every third of it, so a long send or backoff never exceeds it.
 	VisibilityTimeout time.Duration
-	// MaxAttempts bounds the sends of one message, first try included,
-	// across every worker that handles it.
-	MaxAttempts int
-	// Backoff is the wait before the first retry; it doubles for each later
-	// retry up to MaxBackoff, each wait jittered to between half and all of
-	// that.
-	Backoff    time.Duration
-	MaxBackoff time.Duration
+	// Policy decides retries and expiry; its zero fields take
+	// domain.DefaultDeliveryPolicy's. Its MaxAttempts counts the sends of
+	// one message across every worker that handles it.
+	Policy domain.DeliveryPolicy
 	// Block is the longest a read waits for new messages; shutdown waits for
 	// the read in progress, so keep it short.
 	Block time.Duration
@@ -83,16 +76,7 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 	if o.VisibilityTimeout <= 0 {
 		o.VisibilityTimeout = DefaultVisibilityTimeout
 	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultWorkerMaxAttempts
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = DefaultWorkerBackoff
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = DefaultWorkerMaxBackoff
-	}
-	o.MaxBackoff = max(o.MaxBackoff, o.Backoff)
+	o.Policy = o.Policy.WithDefaults()
 	if o.Block <= 0 {
 		o.Block = DefaultWorkerBlock
 	}
@@ -131,7 +115,7 @@ func defaultConsumer() string {
 // mid-send. Retryable failures are retried in the worker with exponential
 // backoff, renewing the claim meanwhile (re-pending them instead would make
 // the visibility timeout the backoff); the attempt count lives in Redis, so
-// a message bounces between dying workers at most MaxAttempts times.
+// a message bounces between dying workers at most Policy.MaxAttempts times.
 type Worker struct {
 	client rueidis.Client
 	sender domain.SMSSender

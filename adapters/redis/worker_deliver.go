@@ -1,7 +1,7 @@
 package redis
 
 // One message taken to an end: the attempt count, the send, and the retry
-// with backoff.
+// with backoff, as domain.DeliveryPolicy decides.
 
 import (
 	"context"
@@ -49,47 +49,57 @@ func (w *Worker) handle(soft, hard context.Context, e rueidis.XRangeEntry) {
 			return
 		}
 		attempt = n
-		switch {
-		case sent:
+		if sent {
 			w.ack(ctx, e.ID)
 			w.logEntry(slog.LevelInfo, e.ID, msg, attempt-1, outcomeDuplicate, nil)
 			return
-		case !w.clock.Now().Before(msg.ExpiresAt):
-			w.deadLetter(ctx, e.ID, msg, attempt-1, "expired before delivery")
-			w.logEntry(slog.LevelWarn, e.ID, msg, attempt-1, domain.DeliveryExpired, nil)
-			return
-		case attempt > w.opt.MaxAttempts:
-			// The worker making the last attempt died before it knew.
-			reason := fmt.Sprintf("gave up after %d attempts; the outcome of the last is unknown", attempt-1)
-			w.deadLetter(ctx, e.ID, msg, attempt-1, reason)
-			w.logEntry(slog.LevelError, e.ID, msg, attempt-1, domain.DeliveryGaveUp, nil)
+		}
+		if final, send := w.opt.Policy.BeforeSend(attempt, w.clock.Now(), msg.ExpiresAt); !send {
+			w.giveUpUnsent(ctx, e.ID, msg, attempt-1, final)
 			return
 		}
 
 		receipt, err := w.sender.SendSMS(ctx, msg)
-		provider := domain.SendProvider(receipt, err)
-		switch {
-		case err == nil:
-			w.markSent(ctx, e.ID, msg)
-			w.logSend(slog.LevelInfo, e.ID, msg, attempt, domain.DeliveryDelivered, provider, nil)
-			return
-		case ctx.Err() != nil:
+		if err != nil && ctx.Err() != nil {
 			// Cancelled under the send: the provider may or may not have
 			// taken it. Leave it to a worker that is not going away.
 			w.release(ctx, e.ID, msg, attempt, err)
 			return
-		case !domain.IsRetryableSend(err):
-			w.deadLetter(ctx, e.ID, msg, attempt, "permanent failure: "+msg.Redact(err.Error()))
-			w.logSend(slog.LevelError, e.ID, msg, attempt, domain.DeliveryFailed, provider, err)
+		}
+		provider := domain.SendProvider(receipt, err)
+		step := w.opt.Policy.AfterSend(attempt, err)
+		switch step.Outcome {
+		case domain.DeliveryDelivered:
+			w.markSent(ctx, e.ID, msg)
+			w.logSend(slog.LevelInfo, e.ID, msg, attempt, step.Outcome, provider, nil)
 			return
-		case attempt >= w.opt.MaxAttempts:
+		case domain.DeliveryRetrying:
+			w.logSend(slog.LevelWarn, e.ID, msg, attempt, step.Outcome, provider, err)
+			sleep(soft, ctx, step.Wait)
+		case domain.DeliveryFailed:
+			w.deadLetter(ctx, e.ID, msg, attempt, "permanent failure: "+msg.Redact(err.Error()))
+			w.logSend(slog.LevelError, e.ID, msg, attempt, step.Outcome, provider, err)
+			return
+		default: // domain.DeliveryGaveUp
 			w.deadLetter(ctx, e.ID, msg, attempt, fmt.Sprintf("gave up after %d attempts: %s", attempt, msg.Redact(err.Error())))
-			w.logSend(slog.LevelError, e.ID, msg, attempt, domain.DeliveryGaveUp, provider, err)
+			w.logSend(slog.LevelError, e.ID, msg, attempt, step.Outcome, provider, err)
 			return
 		}
-		w.logSend(slog.LevelWarn, e.ID, msg, attempt, domain.DeliveryRetrying, provider, err)
-		sleep(soft, ctx, w.backoff(attempt))
 	}
+}
+
+// giveUpUnsent dead-letters a message the delivery policy will not send
+// again: expired, or its attempts spent (attempts sends made) by workers
+// that died before they knew the outcome of the last.
+func (w *Worker) giveUpUnsent(ctx context.Context, streamID string, msg domain.SMSMessage, attempts int, final domain.DeliveryOutcome) {
+	if final == domain.DeliveryExpired {
+		w.deadLetter(ctx, streamID, msg, attempts, "expired before delivery")
+		w.logEntry(slog.LevelWarn, streamID, msg, attempts, final, nil)
+		return
+	}
+	reason := fmt.Sprintf("gave up after %d attempts; the outcome of the last is unknown", attempts)
+	w.deadLetter(ctx, streamID, msg, attempts, reason)
+	w.logEntry(slog.LevelError, streamID, msg, attempts, final, nil)
 }
 
 // beginAttempt reports whether msg was already delivered and, if not,
@@ -120,11 +130,6 @@ func (w *Worker) beginAttempt(ctx context.Context, msg domain.SMSMessage) (sent 
 // recordTTL is how long the sent and attempts records of msg are kept.
 func (w *Worker) recordTTL(msg domain.SMSMessage) time.Duration {
 	return max(msg.ExpiresAt.Sub(w.clock.Now()), 0) + recordMargin
-}
-
-// backoff is the wait after failed attempt n (1-based).
-func (w *Worker) backoff(n int) time.Duration {
-	return domain.RetryBackoff(n, w.opt.Backoff, w.opt.MaxBackoff)
 }
 
 // sleep waits for d or until soft or hard ends.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/lemonmall/verifyd/adapters/logtest"
+	"github.com/lemonmall/verifyd/adapters/outboxtest"
 	"github.com/lemonmall/verifyd/adapters/redis"
 	"github.com/lemonmall/verifyd/adapters/redis/redistest"
 	"github.com/lemonmall/verifyd/adapters/system"
@@ -77,24 +77,6 @@ func (s *fakeSender) delivered() int {
 	return n
 }
 
-// countingObserver counts delivery outcomes, as the metrics adapter does.
-type countingObserver struct {
-	mu   sync.Mutex
-	seen map[domain.DeliveryOutcome]int
-}
-
-func (o *countingObserver) ObserveDelivery(outcome domain.DeliveryOutcome, _ string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.seen[outcome]++
-}
-
-func (o *countingObserver) counts() map[domain.DeliveryOutcome]int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return maps.Clone(o.seen)
-}
-
 // code is a testMessage's one-time code.
 func code(msg domain.SMSMessage) string { return string(msg.Code) }
 
@@ -132,8 +114,7 @@ func fastOptions(keys redis.StreamKeys) redis.WorkerOptions {
 		Keys:              keys,
 		Concurrency:       4,
 		VisibilityTimeout: 10 * time.Second,
-		Backoff:           10 * time.Millisecond,
-		MaxBackoff:        40 * time.Millisecond,
+		Policy:            domain.DeliveryPolicy{Backoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond},
 		Block:             100 * time.Millisecond,
 		ShutdownTimeout:   5 * time.Second,
 	}
@@ -143,8 +124,14 @@ func fastOptions(keys redis.StreamKeys) redis.WorkerOptions {
 // ends; stop waits for Run to return.
 func runWorker(t *testing.T, client rueidis.Client, sender domain.SMSSender, logger *slog.Logger, opts redis.WorkerOptions) (stop func()) {
 	t.Helper()
+	return startWorker(t, redis.NewWorker(client, sender, system.Clock{}, logger, opts))
+}
+
+// startWorker runs w until the returned stop is called or the test ends;
+// stop waits for Run to return.
+func startWorker(t *testing.T, w *redis.Worker) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := redis.NewWorker(client, sender, system.Clock{}, logger, opts)
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	stop = sync.OnceFunc(func() {
@@ -191,114 +178,112 @@ func deadLetters(t *testing.T, client rueidis.Client, keys redis.StreamKeys) []r
 	return streamEntries(t, client, keys.DeadLetter)
 }
 
-func TestWorker_RetriesTemporaryFailuresAndDeliversOnce(t *testing.T) {
+// TestWorker_Contract runs the delivery contract every outbox honours over
+// the Redis outbox and a worker; once each subtest's messages reached their
+// end, nothing of them may be left in the stream, pending or counted. The
+// tests below are of what only the stream does.
+func TestWorker_Contract(t *testing.T) {
 	client := redistest.Client(t)
-	keys := testKeys(t, client)
-	sender := newFakeSender(func(_ context.Context, _ string, n int) error {
-		if n <= 2 {
-			return errTemporary
+	outboxtest.Run(t, func(t *testing.T, s outboxtest.Setup) outboxtest.Harness {
+		keys := testKeys(t, client)
+		opts := fastOptions(keys)
+		opts.Policy, opts.Observer = s.Policy, s.Observer
+		stopWorker := startWorker(t, redis.NewWorker(client, s.Sender, s.Clock, s.Logger, opts))
+		return outboxtest.Harness{
+			Outbox: redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}),
+			Stop: func(t *testing.T) {
+				stopWorker()
+				wantNothingLeft(t, client, keys)
+			},
 		}
-		return nil
 	})
-	sink, logger := newLogSink(t, sender)
-	opts := fastOptions(keys)
-	observer := &countingObserver{seen: map[domain.DeliveryOutcome]int{}}
-	opts.Observer = observer
-	runWorker(t, client, sender, logger, opts)
-	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
+}
 
-	// The line is written once the message is acknowledged.
-	eventually(t, "the delivery is logged", func() bool { return strings.Contains(sink.String(), `"outcome":"delivered"`) })
-	wantQueueEmpty(t, client, keys)
-	if calls, ok := sender.counts(msg.To); calls != 3 || ok != 1 {
-		t.Errorf("%d sends, %d accepted; want 3 and 1", calls, ok)
+// wantNothingLeft checks, once the workers stopped, that no entry is left
+// in the stream or pending and no attempt counter is left behind.
+func wantNothingLeft(t *testing.T, client rueidis.Client, keys redis.StreamKeys) {
+	t.Helper()
+	ctx := context.Background()
+	if n, err := client.Do(ctx, client.B().Xlen().Key(keys.Stream).Build()).AsInt64(); err != nil || n != 0 {
+		t.Errorf("stream holds %d entries (%v), want none", n, err)
 	}
-	if got := observer.counts(); got[domain.DeliveryRetrying] != 2 || got[domain.DeliveryDelivered] != 1 || len(got) != 2 {
-		t.Errorf("observer saw %v, want 2 retrying and 1 delivered", got)
+	p, err := client.Do(ctx, client.B().Xpending().Key(keys.Stream).Group(keys.Group).Build()).ToArray()
+	if err != nil {
+		t.Errorf("XPENDING: %v", err)
+	} else if pending, _ := p[0].AsInt64(); pending != 0 {
+		t.Errorf("%d entries pending, want none", pending)
 	}
-	if dl := deadLetters(t, client, keys); len(dl) != 0 {
-		t.Errorf("dead letters: %v", dl)
-	}
-	logs := sink.String()
-	if strings.Count(logs, `"outcome":"retrying"`) != 2 || !strings.Contains(logs, `"attempt":3,"outcome":"delivered"`) {
-		t.Errorf("logs lack two retries and a delivery on attempt 3:\n%s", logs)
-	}
-	if !strings.Contains(logs, `"to":"`+msg.To.String()+`"`) || !strings.Contains(logs, `"message_id":"`+msg.ID+`"`) {
-		t.Errorf("logs do not name the message and its masked number:\n%s", logs)
-	}
-	// The attempt counter goes with the message.
-	if n, _ := client.Do(t.Context(), client.B().Exists().Key(keys.AttemptsPrefix+msg.ID).Build()).AsInt64(); n != 0 {
-		t.Error("attempt counter left behind")
+	if left, err := client.Do(ctx, client.B().Keys().Pattern(keys.AttemptsPrefix+"*").Build()).AsStrSlice(); err != nil || len(left) != 0 {
+		t.Errorf("attempt counters left behind: %v (%v)", left, err)
 	}
 }
 
-func TestWorker_PermanentFailureIsDeadLetteredWithoutRetryOrText(t *testing.T) {
+// What each final outcome leaves in Redis besides an empty queue: a record
+// that the message was sent, or a dead letter saying why it was not, without
+// its text or its full number.
+func TestWorker_RecordsEachFinalOutcome(t *testing.T) {
 	client := redistest.Client(t)
-	keys := testKeys(t, client)
-	sender := newFakeSender(func(context.Context, string, int) error { return errPermanent })
-	_, logger := newLogSink(t, sender)
-	runWorker(t, client, sender, logger, fastOptions(keys))
-	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
+	for _, tc := range []struct {
+		name     string
+		result   error
+		expired  bool
+		sends    int
+		attempts string   // the dead letter's; "" when there is none
+		reason   []string // what the dead letter's reason says
+	}{
+		{name: "delivered", sends: 1},
+		{name: "failed", result: errPermanent, sends: 1, attempts: "1", reason: []string{"permanent", "21211"}},
+		{name: "gave up", result: errTemporary, sends: 4, attempts: "4", reason: []string{"gave up after 4 attempts", "unavailable"}},
+		{name: "expired", expired: true, attempts: "0", reason: []string{"expired"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			keys := testKeys(t, client)
+			sender := newFakeSender(func(context.Context, string, int) error { return tc.result })
+			_, logger := newLogSink(t, sender)
+			msg := testMessage(t, time.Minute)
+			if tc.expired {
+				msg.CreatedAt, msg.ExpiresAt = msg.CreatedAt.Add(-2*time.Minute), msg.ExpiresAt.Add(-2*time.Minute)
+			}
+			enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
+			stop := runWorker(t, client, sender, logger, fastOptions(keys))
+			wantQueueEmpty(t, client, keys)
+			stop()
+			wantNothingLeft(t, client, keys)
 
-	var dl []rueidis.XRangeEntry
-	eventually(t, "the message is dead-lettered", func() bool { dl = deadLetters(t, client, keys); return len(dl) == 1 })
-	wantQueueEmpty(t, client, keys)
-	if calls, _ := sender.counts(msg.To); calls != 1 {
-		t.Errorf("%d sends, want 1: a permanent failure is not retried", calls)
-	}
-	f := dl[0].FieldValues
-	if f["id"] != msg.ID || f["to"] != msg.To.String() || f["attempts"] != "1" ||
-		!strings.Contains(f["reason"], "permanent") || !strings.Contains(f["reason"], "21211") ||
-		f["created_at"] == "" || f["expires_at"] == "" || f["failed_at"] == "" {
-		t.Errorf("dead letter %v", f)
-	}
-	for k, v := range f {
-		if strings.Contains(v, code(msg)) || strings.Contains(v, msg.To.E164()[1:]) {
-			t.Errorf("dead letter field %s holds the text or the full number: %q", k, v)
-		}
-	}
-}
-
-func TestWorker_GivesUpAfterMaxAttempts(t *testing.T) {
-	client := redistest.Client(t)
-	keys := testKeys(t, client)
-	sender := newFakeSender(func(context.Context, string, int) error { return errTemporary })
-	_, logger := newLogSink(t, sender)
-	runWorker(t, client, sender, logger, fastOptions(keys))
-	msg := testMessage(t, time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
-
-	var dl []rueidis.XRangeEntry
-	eventually(t, "the message is dead-lettered", func() bool { dl = deadLetters(t, client, keys); return len(dl) == 1 })
-	wantQueueEmpty(t, client, keys)
-	if calls, _ := sender.counts(msg.To); calls != redis.DefaultWorkerMaxAttempts {
-		t.Errorf("%d sends, want %d (one try and three retries)", calls, redis.DefaultWorkerMaxAttempts)
-	}
-	if f := dl[0].FieldValues; f["attempts"] != "4" || !strings.Contains(f["reason"], "gave up after 4 attempts") {
-		t.Errorf("dead letter %v", f)
-	}
-}
-
-func TestWorker_DeadLettersExpiredMessagesUnsent(t *testing.T) {
-	client := redistest.Client(t)
-	keys := testKeys(t, client)
-	sender := newFakeSender(nil)
-	_, logger := newLogSink(t, sender)
-	msg := testMessage(t, time.Minute)
-	msg.CreatedAt, msg.ExpiresAt = msg.CreatedAt.Add(-2*time.Minute), msg.ExpiresAt.Add(-2*time.Minute)
-	enqueue(t, redis.NewOutbox(client, redis.OutboxOptions{Sealer: testSealer, Keys: keys}), msg)
-	runWorker(t, client, sender, logger, fastOptions(keys))
-
-	var dl []rueidis.XRangeEntry
-	eventually(t, "the message is dead-lettered", func() bool { dl = deadLetters(t, client, keys); return len(dl) == 1 })
-	wantQueueEmpty(t, client, keys)
-	if calls, _ := sender.counts(msg.To); calls != 0 {
-		t.Errorf("an expired code was sent %d times", calls)
-	}
-	if f := dl[0].FieldValues; f["attempts"] != "0" || !strings.Contains(f["reason"], "expired") {
-		t.Errorf("dead letter %v", f)
+			if calls, _ := sender.counts(msg.To); calls != tc.sends {
+				t.Errorf("%d sends, want %d", calls, tc.sends)
+			}
+			sent, err := client.Do(t.Context(), client.B().Exists().Key(keys.SentPrefix+msg.ID).Build()).AsInt64()
+			if err != nil || (sent == 1) != (tc.attempts == "") {
+				t.Errorf("sent record exists: %d (%v), want it for a delivery only", sent, err)
+			}
+			dl := deadLetters(t, client, keys)
+			if tc.attempts == "" {
+				if len(dl) != 0 {
+					t.Errorf("dead letters %v, want none", dl)
+				}
+				return
+			}
+			if len(dl) != 1 {
+				t.Fatalf("dead letters %v, want one", dl)
+			}
+			f := dl[0].FieldValues
+			if f["id"] != msg.ID || f["to"] != msg.To.String() || f["attempts"] != tc.attempts ||
+				f["created_at"] == "" || f["expires_at"] == "" || f["failed_at"] == "" {
+				t.Errorf("dead letter %v", f)
+			}
+			for _, want := range tc.reason {
+				if !strings.Contains(f["reason"], want) {
+					t.Errorf("dead letter reason %q lacks %q", f["reason"], want)
+				}
+			}
+			for k, v := range f {
+				if strings.Contains(v, code(msg)) || strings.Contains(v, msg.To.E164()[1:]) {
+					t.Errorf("dead letter field %s holds the text or the full number: %q", k, v)
+				}
+			}
+		})
 	}
 }
 
@@ -626,7 +611,7 @@ func TestWorkerOptions_Defaults(t *testing.T) {
 	w := redis.NewWorker(redistest.Client(t), newFakeSender(nil), system.Clock{}, nil, redis.WorkerOptions{Sealer: testSealer})
 	o := w.Options()
 	if o.Keys.Stream != "sms_outbox" || o.Keys.DeadLetter != "sms_outbox_dead" || o.Keys.Group != "smsworker" ||
-		o.Keys.SentPrefix != "sms_sent:" || o.MaxAttempts != 4 || o.Consumer == "" ||
+		o.Keys.SentPrefix != "sms_sent:" || o.Policy != domain.DefaultDeliveryPolicy() || o.Consumer == "" ||
 		o.Block >= o.ShutdownTimeout || o.Block >= o.VisibilityTimeout {
 		t.Errorf("defaults %+v", o)
 	}

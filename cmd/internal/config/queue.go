@@ -4,8 +4,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/lemonmall/verifyd/adapters/memory"
 	"github.com/lemonmall/verifyd/adapters/redis"
+	"github.com/lemonmall/verifyd/domain"
 )
 
 // SMS queues.
@@ -51,6 +51,11 @@ type QueueConfig struct {
 	WorkerAddr string
 }
 
+// DeliveryPolicy is the retry rule both queues send by.
+func (q QueueConfig) DeliveryPolicy() domain.DeliveryPolicy {
+	return domain.DeliveryPolicy{MaxAttempts: q.MaxAttempts, Backoff: q.Backoff, MaxBackoff: q.MaxBackoff}
+}
+
 // UsesRedis reports whether the queue lives on Redis.
 func (q QueueConfig) UsesRedis() bool { return q.Kind == QueueRedis }
 
@@ -58,14 +63,15 @@ func (q QueueConfig) UsesRedis() bool { return q.Kind == QueueRedis }
 // store is allowed: codes stay in the process (so a generated secret still
 // does), only messages go through Redis.
 func (p *parser) queue() QueueConfig {
+	retry := domain.DefaultDeliveryPolicy()
 	q := QueueConfig{
 		Kind:              p.oneOf("VERIFY_SMS_QUEUE", QueueMemory, QueueMemory, QueueRedis),
 		Stream:            p.str("VERIFY_SMS_STREAM", redis.DefaultStream),
 		MaxLen:            p.positiveInt("VERIFY_SMS_STREAM_MAXLEN", redis.DefaultOutboxMaxLen),
 		VisibilityTimeout: p.duration("VERIFY_SMS_VISIBILITY_TIMEOUT", redis.DefaultVisibilityTimeout),
-		MaxAttempts:       p.positiveInt("VERIFY_SMS_MAX_ATTEMPTS", memory.DefaultOutboxMaxAttempts),
-		Backoff:           p.duration("VERIFY_SMS_RETRY_BACKOFF", memory.DefaultOutboxBackoff),
-		MaxBackoff:        p.duration("VERIFY_SMS_RETRY_MAX_BACKOFF", memory.DefaultOutboxMaxBackoff),
+		MaxAttempts:       p.positiveInt("VERIFY_SMS_MAX_ATTEMPTS", retry.MaxAttempts),
+		Backoff:           p.duration("VERIFY_SMS_RETRY_BACKOFF", retry.Backoff),
+		MaxBackoff:        p.duration("VERIFY_SMS_RETRY_MAX_BACKOFF", retry.MaxBackoff),
 		WorkerAddr:        p.str("VERIFY_WORKER_ADDR", ":8001"),
 	}
 	if _, _, err := net.SplitHostPort(q.WorkerAddr); err != nil {

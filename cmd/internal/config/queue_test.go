@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lemonmall/verifyd/domain"
 )
 
 func TestLoad_QueueDefaultsToTheInProcessPool(t *testing.T) {
@@ -18,6 +20,9 @@ func TestLoad_QueueDefaultsToTheInProcessPool(t *testing.T) {
 	if q.Stream != "sms_outbox" || q.MaxLen != 100_000 || q.VisibilityTimeout != 30*time.Second ||
 		q.MaxAttempts != 4 || q.Backoff != 500*time.Millisecond || q.MaxBackoff != 10*time.Second {
 		t.Errorf("defaults %+v", q)
+	}
+	if q.DeliveryPolicy() != domain.DefaultDeliveryPolicy() {
+		t.Errorf("default delivery policy %+v, want the domain's %+v", q.DeliveryPolicy(), domain.DefaultDeliveryPolicy())
 	}
 }
 

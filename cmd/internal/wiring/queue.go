@@ -35,12 +35,10 @@ func ProvideOutbox(queue config.QueueConfig, sending config.SendingConfig, proc 
 	switch queue.Kind {
 	case config.QueueMemory:
 		outbox := memory.NewOutbox(sender, clock, logger, memory.OutboxConfig{
-			Workers:     sending.Workers,
-			QueueSize:   sending.QueueSize,
-			MaxAttempts: queue.MaxAttempts,
-			Backoff:     queue.Backoff,
-			MaxBackoff:  queue.MaxBackoff,
-			Observer:    m,
+			Workers:   sending.Workers,
+			QueueSize: sending.QueueSize,
+			Policy:    queue.DeliveryPolicy(),
+			Observer:  m,
 		})
 		return outbox, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), proc.ShutdownTimeout)
@@ -80,9 +78,7 @@ func ProvideWorker(queue config.QueueConfig, sending config.SendingConfig, proc 
 		Keys:              queueKeys(queue),
 		Concurrency:       sending.Workers,
 		VisibilityTimeout: queue.VisibilityTimeout,
-		MaxAttempts:       queue.MaxAttempts,
-		Backoff:           queue.Backoff,
-		MaxBackoff:        queue.MaxBackoff,
+		Policy:            queue.DeliveryPolicy(),
 		ShutdownTimeout:   proc.ShutdownTimeout,
 		Observer:          m,
 	})
