@@ -52,9 +52,11 @@ func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMS
 	if err := ctx.Err(); err != nil {
 		return domain.SMSReceipt{}, err
 	}
-	s.logger.LogAttrs(ctx, slog.LevelInfo, logMessage,
-		slog.String("to", msg.To.E164()),
-		slog.String("text", s.text.Render(msg)),
-	)
+	if s.logger.Enabled(ctx, slog.LevelInfo) {
+		s.logger.LogAttrs(ctx, slog.LevelInfo, logMessage,
+			slog.String("to", msg.To.E164()),
+			slog.String("text", s.text.Render(msg)),
+		)
+	}
 	return domain.SMSReceipt{Provider: provider, Reference: msg.ID}, nil
 }

@@ -207,6 +207,10 @@ func (o *Outbox) log(msg domain.SMSMessage, attempt int, outcome domain.Delivery
 	if o.cfg.Observer != nil {
 		o.cfg.Observer.ObserveDelivery(outcome, provider)
 	}
+	level := logLevel(outcome)
+	if !o.logger.Enabled(context.Background(), level) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("message_id", msg.ID),
 		slog.String("to", msg.To.String()),
@@ -219,7 +223,7 @@ func (o *Outbox) log(msg domain.SMSMessage, attempt int, outcome domain.Delivery
 	if err != nil {
 		attrs = append(attrs, slog.String("error", msg.Redact(err.Error())))
 	}
-	o.logger.LogAttrs(context.Background(), logLevel(outcome), "sms outbox", attrs...)
+	o.logger.LogAttrs(context.Background(), level, "sms outbox", attrs...)
 }
 
 // logLevel is how loud an outcome is: a lost message is an error, a

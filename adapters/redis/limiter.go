@@ -20,6 +20,7 @@ import (
 // nothing and returns the ms until all pairs have room. A repeat after a
 // dropped connection can only count one event more, so it is retryable.
 var takeScript = rueidis.NewLuaScriptRetryable(slidingWindowLua + `
+local now = server_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 local wait = window_wait(KEYS[1], now, 3)
 if wait > 0 then
@@ -34,6 +35,7 @@ return 0
 // the ms until every (max, window ms) pair from ARGV[1] on has room in
 // KEYS[1], else 0. Writing nothing, it is safe to repeat.
 var checkScript = rueidis.NewLuaScriptRetryable(slidingWindowLua + `
+local now = server_ms()
 return window_wait(KEYS[1], now, 1)
 `)
 

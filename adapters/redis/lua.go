@@ -9,6 +9,8 @@ package redis
 // set key (members scored by event time in ms) has fewer than max events in
 // (now-window, now]; 0 when every pair has room. The event that has to leave
 // is the (n-max+1)-th newest, at index n-max counting from the oldest.
+// server_ms() is the server's clock in ms, so instances with skewed clocks
+// agree; scripts read it only when a quota needs it.
 const slidingWindowLua = `
 local function window_wait(key, now, from)
   local wait = 0
@@ -25,6 +27,8 @@ local function window_wait(key, now, from)
   end
   return wait
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function server_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 `

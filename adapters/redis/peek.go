@@ -21,7 +21,7 @@ if left > 0 then
   return left
 end
 if #ARGV >= 2 then
-  return window_wait(KEYS[2], now, 1)
+  return window_wait(KEYS[2], server_ms(), 1)
 end
 return 0
 `)
@@ -33,9 +33,14 @@ func (s *Store) CheckIssue(ctx context.Context, phone domain.PhoneNumber, quotas
 	if err != nil {
 		return err
 	}
-	left, err := checkIssueScript.Exec(ctx, s.client,
-		[]string{resendKey(phone), sendLogKey(phone)}, args,
-	).AsInt64()
+	var res rueidis.RedisResult
+	if len(args) == 0 {
+		// Only the slot to read: one command, not a script.
+		res = s.client.Do(ctx, s.client.B().Pttl().Key(resendKey(phone)).Build().ToRetryable())
+	} else {
+		res = checkIssueScript.Exec(ctx, s.client, []string{resendKey(phone), sendLogKey(phone)}, args)
+	}
+	left, err := res.AsInt64()
 	if err != nil {
 		return storeError("check issue", err)
 	}

@@ -97,6 +97,7 @@ if left > 0 then
   return left
 end
 if #ARGV >= 6 then
+  local now = server_ms()
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[5]))
   local wait = window_wait(KEYS[3], now, 6)
   if wait > 0 then
