@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
@@ -13,25 +14,25 @@ import (
 // territory (+800, +882, …).
 const nonGeoRegion = "001"
 
-// typeTables answers what phonenumbers.GetRegionCodeForNumber and
+// regionTables answers what phonenumbers.GetRegionCodeForNumber and
 // GetNumberType answer, by the library's own rules and metadata, from
 // patterns compiled once per region. The library, on every call, builds each
 // pattern's string, looks it up in a locked cache and matches it twice, for
 // up to a dozen patterns; validating, locating and typing one number cost
 // more CPU than the rest of an SMS request's own work. A test holds the two
 // to the same answers.
-type typeTables struct {
+type regionTables struct {
 	metadata map[string]*phonenumbers.PhoneMetadata // by region
 	nonGeo   map[int32]*phonenumbers.PhoneMetadata  // by calling code
-	compiled sync.Map                               // *phonenumbers.PhoneMetadata → *typeTable
+	compiled sync.Map                               // *phonenumbers.PhoneMetadata → *regionTable
 }
 
-func newTypeTables() (*typeTables, error) {
+func newRegionTables() (*regionTables, error) {
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		return nil, fmt.Errorf("phone number metadata: %w", err)
 	}
-	t := &typeTables{
+	t := &regionTables{
 		metadata: make(map[string]*phonenumbers.PhoneMetadata, len(coll.GetMetadata())),
 		nonGeo:   make(map[int32]*phonenumbers.PhoneMetadata),
 	}
@@ -48,7 +49,7 @@ func newTypeTables() (*typeTables, error) {
 // classify returns the region and the type of num, whose national
 // significant number is nsn: "" and UNKNOWN for a number no region's
 // patterns accept.
-func (t *typeTables) classify(num *phonenumbers.PhoneNumber, nsn string) (string, phonenumbers.PhoneNumberType) {
+func (t *regionTables) classify(num *phonenumbers.PhoneNumber, nsn string) (string, phonenumbers.PhoneNumberType) {
 	region := t.region(num.GetCountryCode(), nsn)
 	md := t.metadata[region]
 	if region == nonGeoRegion {
@@ -63,7 +64,7 @@ func (t *typeTables) classify(num *phonenumbers.PhoneNumber, nsn string) (string
 // region is GetRegionCodeForNumber: the only region of the calling code or,
 // when several share it, the first whose leading digits (or, lacking
 // those, whose patterns) match.
-func (t *typeTables) region(cc int32, nsn string) string {
+func (t *regionTables) region(cc int32, nsn string) string {
 	regions := phonenumbers.GetRegionCodesForCountryCode(int(cc))
 	switch len(regions) {
 	case 0:
@@ -88,17 +89,22 @@ func (t *typeTables) region(cc int32, nsn string) string {
 	return ""
 }
 
-func (t *typeTables) table(md *phonenumbers.PhoneMetadata) *typeTable {
+func (t *regionTables) table(md *phonenumbers.PhoneMetadata) *regionTable {
 	if tab, ok := t.compiled.Load(md); ok {
-		return tab.(*typeTable)
+		return tab.(*regionTable)
 	}
 	tab, _ := t.compiled.LoadOrStore(md, compileTable(md))
-	return tab.(*typeTable)
+	return tab.(*regionTable)
 }
 
-// typeTable is one region's compiled patterns.
-type typeTable struct {
-	leading                *regexp.Regexp // nil when the region has no leading digits
+// regionTable is one region's compiled patterns.
+type regionTable struct {
+	leading *regexp.Regexp // nil when the region has no leading digits
+	// idd and nationalPrefix match, at the start of a number, what the
+	// library's parser would strip as an international or a national
+	// prefix (fast.go); the empty pattern matches everything.
+	idd, nationalPrefix    *regexp.Regexp
+	countryCode            string
 	general, fixed, mobile pattern
 	// special are the types checked before fixed line and mobile, in the
 	// library's order.
@@ -118,12 +124,17 @@ type pattern struct {
 	re      *regexp.Regexp
 }
 
-func compileTable(md *phonenumbers.PhoneMetadata) *typeTable {
-	tab := &typeTable{
+func compileTable(md *phonenumbers.PhoneMetadata) *regionTable {
+	tab := &regionTable{
 		general:            compilePattern(md.GetGeneralDesc()),
 		fixed:              compilePattern(md.GetFixedLine()),
 		mobile:             compilePattern(md.GetMobile()),
 		sameMobileAndFixed: md.GetSameMobileAndFixedLinePattern(),
+		idd:                regexp.MustCompile("^(?:" + md.GetInternationalPrefix() + ")"),
+		countryCode:        strconv.Itoa(int(md.GetCountryCode())),
+	}
+	if np := md.GetNationalPrefixForParsing(); np != "" {
+		tab.nationalPrefix = regexp.MustCompile("^(?:" + np + ")")
 	}
 	if ld := md.GetLeadingDigits(); ld != "" {
 		tab.leading = regexp.MustCompile("^(?:" + ld + ")")
@@ -163,7 +174,7 @@ func (p pattern) matches(nsn string) bool {
 }
 
 // kind is getNumberTypeHelper.
-func (tab *typeTable) kind(nsn string) phonenumbers.PhoneNumberType {
+func (tab *regionTable) kind(nsn string) phonenumbers.PhoneNumberType {
 	if !tab.general.matches(nsn) {
 		return phonenumbers.UNKNOWN
 	}
