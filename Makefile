@@ -71,9 +71,10 @@ generate-check: ## fails when wire_gen.go is stale
 	@$(GO) tool wire diff ./cmd/... && echo "wire_gen.go is up to date" || \
 		{ echo "wire_gen.go is stale: run make generate"; exit 1; }
 
-bench: build ## every Go benchmark and the SMS path load rounds (30 s), against the Redis test/ensure-redis.sh finds or starts, then measured ratios vs goals
+bench: build ## every Go benchmark, the captcha endpoint (10 s) and the SMS path load rounds (30 s), against the Redis test/ensure-redis.sh finds or starts, then measured ratios vs goals
 	@set -euo pipefail; url="$$(test/ensure-redis.sh)"; out="$$(mktemp)"; trap 'rm -f "$$out"' EXIT; \
 	VERIFY_TEST_REDIS_URL="$$url" $(GO) test -run '^$$' -bench . -benchmem ./... | tee "$$out"; \
+	$(GO) run ./test/load -bin bin/verifyd -scenario captcha -store memory -duration 10s | tee -a "$$out"; \
 	$(GO) run ./test/load -bin bin/verifyd -scenario smspath -redis "$$url" -clients 64 -rounds 3 -duration 30s | tee -a "$$out"; \
 	echo; printf '%-56s %10s  %s\n' goal measured target; \
 	awk -f test/bench-goals.awk "$$out"

@@ -21,12 +21,21 @@ END {
 	split($3, r, "="); split($4, p, "=")
 	pathRate[$2] = r[2]; pathP99[$2] = p[2]
 }
+/^GOAL captcha / {
+	split($3, a, "="); captchaClock = a[2]
+	split($4, a, "="); captchaCPU = a[2]
+	split($5, a, "="); captchaTail = a[2]
+}
 /^GOAL rss-peak-mb=/            { split($2, a, "="); rss = a[2] }
 /^GOAL redis-bytes-per-user=/   { split($2, a, "="); perUser = a[2] }
 /^BenchmarkWorker_SlowProvider\/concurrency=128(-[0-9]+)? / {
 	workerRate = metric("msgs/s"); workerCores = metric("cores")
 }
 END {
+	if (captchaClock != "") {
+		printf "%-56s %9.2fx  >= 0.9x (by CPU %.2fx)\n", "captcha endpoint vs the pipeline on all cores (16 conns)", captchaClock, captchaCPU
+		printf "%-56s %9.2fx  <= 2.5x\n", "captcha endpoint p99 vs p50", captchaTail
+	}
 	if ("sms" in pathRate) {
 		printf "%-56s %9.2fx  >= 0.8x\n", "SMS request vs bare Fiber+rueidis (64 conns, no limits)", pathRate["sms"]
 		printf "%-56s %9.2fx  <= 1.5x\n", "SMS request p99 vs bare handler's", pathP99["sms"]
