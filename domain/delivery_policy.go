@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"errors"
 	"math/rand/v2"
 	"time"
 )
@@ -44,19 +43,6 @@ func (p DeliveryPolicy) WithDefaults() DeliveryPolicy {
 	}
 	p.MaxBackoff = max(p.MaxBackoff, p.Backoff)
 	return p
-}
-
-// Validate reports the first field that cannot work as given.
-func (p DeliveryPolicy) Validate() error {
-	switch {
-	case p.MaxAttempts < 1:
-		return errors.New("delivery policy: max attempts must be at least 1")
-	case p.Backoff <= 0:
-		return errors.New("delivery policy: backoff must be positive")
-	case p.MaxBackoff < p.Backoff:
-		return errors.New("delivery policy: max backoff must not be shorter than backoff")
-	}
-	return nil
 }
 
 // DeliveryStep is what follows a send: a final outcome, or DeliveryRetrying

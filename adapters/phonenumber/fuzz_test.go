@@ -13,7 +13,7 @@ import (
 // FuzzParsePhone checks that any input either is refused with
 // ErrInvalidPhone or yields an E.164 number that parses back to itself.
 func FuzzParsePhone(f *testing.F) {
-	for _, s := range []string{"13800138000", "+8613800138000", "+86 138-0013-8000", "008613800138000", "8613800138000", "12593138001380", "+12015550123", "+80012345678",
+	for _, s := range []string{"13800138000", "+8613800138000", "+86 138-0013-8000", "008613800138000", "8613800138000", "12593138001380", "+12015550123", "+80012345678", "89161234567", "81012015550123", "91123456789",
 		"+447400123456", "01012345678", "", "+", "++86", "1380013800\x00", "tel:+8613800138000", "+86１３８００１３８０００"} {
 		f.Add(s)
 	}
@@ -22,11 +22,18 @@ func FuzzParsePhone(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		if fast, ok := p.types.parseDigits(strings.TrimSpace(raw), "CN"); ok {
-			lib, err := phonenumbers.Parse(strings.TrimSpace(raw), "CN")
+		// CN, and regions whose international and national prefixes
+		// differ from CN's ("810" and "8" in RU, "00" and "0" in AR).
+		for _, region := range []string{"CN", "RU", "AR", "US"} {
+			in := strings.TrimSpace(raw)
+			fast, ok := p.types.parseDigits(in, region)
+			if !ok {
+				continue
+			}
+			lib, err := phonenumbers.Parse(in, region)
 			if err != nil || lib.GetCountryCode() != fast.GetCountryCode() || lib.GetNationalNumber() != fast.GetNationalNumber() ||
 				lib.GetItalianLeadingZero() || lib.GetExtension() != "" {
-				t.Fatalf("parseDigits(%q) = +%d %d, the library says %v, %v", raw, fast.GetCountryCode(), fast.GetNationalNumber(), lib, err)
+				t.Fatalf("parseDigits(%q, %s) = +%d %d, the library says %v, %v", raw, region, fast.GetCountryCode(), fast.GetNationalNumber(), lib, err)
 			}
 		}
 		phone, err := p.ParsePhone(raw)

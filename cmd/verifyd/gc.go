@@ -12,7 +12,8 @@ import "runtime/debug"
 const defaultGCPercent = 50
 
 // tuneGC applies defaultGCPercent unless GOGC is set: an operator's GOGC
-// (and GOMEMLIMIT, which the runtime reads itself) always wins.
+// always wins. GOMEMLIMIT, which the runtime reads itself, applies on top
+// of either.
 func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)

@@ -42,9 +42,6 @@ type SMSConfig struct {
 	Templates smstext.Templates
 }
 
-// UsesSMSProvider reports whether name is one of the configured providers.
-func (c SMSConfig) UsesSMSProvider(name string) bool { return slices.Contains(c.Providers, name) }
-
 // SendingConfig is how one process (verifyd's in-process pool, or one
 // smsworker) sends.
 type SendingConfig struct {
