@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -222,18 +221,10 @@ func mapError(err error, msg domain.SMSMessage) error {
 	switch sdkErr.Code {
 	case "ClientError.NetworkError":
 		cause := errors.Unwrap(sdkErr)
-		reason := "network error"
-		var urlErr *url.Error
-		var netErr net.Error
-		switch {
-		case errors.Is(cause, context.DeadlineExceeded), errors.As(cause, &netErr) && netErr.Timeout():
-			reason = "timeout"
-		case errors.Is(cause, context.Canceled):
-			reason = "cancelled"
-		case errors.As(cause, &urlErr):
-			reason += ": " + msg.Redact(urlErr.Err.Error())
+		if cause == nil {
+			cause = sdkErr
 		}
-		return &domain.SendError{Provider: provider, Retryable: true, Reason: reason, Err: cause}
+		return msg.TransportError(provider, cause)
 	case "ClientError.HttpStatusCodeError":
 		// A non-200 status comes from a proxy or gateway, never from the
 		// API itself, which answers errors with 200; its body may be

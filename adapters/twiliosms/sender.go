@@ -6,10 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -234,7 +232,7 @@ func (s *Sender) SendSMS(ctx context.Context, msg domain.SMSMessage) (domain.SMS
 		}
 		return receipt, nil
 	case err != nil:
-		return domain.SMSReceipt{}, mapError(err, rt.status, to, text)
+		return domain.SMSReceipt{}, mapError(err, rt.status, msg, text)
 	default:
 		return domain.SMSReceipt{}, &domain.SendError{
 			Provider: provider,
@@ -291,8 +289,9 @@ func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // mapError turns a twilio-go error into a *domain.SendError. status is the
-// HTTP status seen on the wire, 0 when no response arrived.
-func mapError(err error, status int, to domain.PhoneNumber, text string) error {
+// HTTP status seen on the wire, 0 when no response arrived; text is the body
+// sent, which an error may quote.
+func mapError(err error, status int, msg domain.SMSMessage, text string) error {
 	var restErr *twclient.TwilioRestError
 	var restErrV1 *twclient.RestErrorV1
 	switch {
@@ -300,40 +299,25 @@ func mapError(err error, status int, to domain.PhoneNumber, text string) error {
 		if status == 0 {
 			status = restErr.Status
 		}
-		msg := scrub(restErr.Message, to, text)
-		return apiError(status, restErr.Code, msg, &twclient.TwilioRestError{
-			Code: restErr.Code, Status: restErr.Status, Message: msg, MoreInfo: restErr.MoreInfo,
+		m := scrub(restErr.Message, msg, text)
+		return apiError(status, restErr.Code, m, &twclient.TwilioRestError{
+			Code: restErr.Code, Status: restErr.Status, Message: m, MoreInfo: restErr.MoreInfo,
 		})
 	case errors.As(err, &restErrV1):
 		if status == 0 {
 			status = restErrV1.HttpStatusCode
 		}
-		msg := scrub(restErrV1.Message, to, text)
-		return apiError(status, restErrV1.Code, msg, &twclient.RestErrorV1{
-			Code: restErrV1.Code, HttpStatusCode: restErrV1.HttpStatusCode, Message: msg, UserError: restErrV1.UserError,
+		m := scrub(restErrV1.Message, msg, text)
+		return apiError(status, restErrV1.Code, m, &twclient.RestErrorV1{
+			Code: restErrV1.Code, HttpStatusCode: restErrV1.HttpStatusCode, Message: m, UserError: restErrV1.UserError,
 		})
 	case status != 0:
 		// An error status whose body was not Twilio's JSON (a proxy page).
 		return apiError(status, 0, "response is not a Twilio error", nil)
 	}
-
 	// No response: connection refused, reset, DNS, TLS, timeout, cancel.
-	// The message may or may not have been created; Twilio creates none for
-	// a request it never fully received, and a duplicate code is better
-	// than none.
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err // drop the request URL from the text
-	}
-	reason := "network error: " + scrub(err.Error(), to, text)
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		reason = "timeout: " + scrub(err.Error(), to, text)
-	case errors.Is(err, context.Canceled):
-		reason = "cancelled"
-	}
-	return &domain.SendError{Provider: provider, Retryable: true, Reason: reason, Err: err}
+	// Twilio creates no message for a request it never fully received.
+	return msg.TransportError(provider, err)
 }
 
 func apiError(status, code int, msg string, cause error) *domain.SendError {
@@ -360,30 +344,11 @@ func apiError(status, code int, msg string, cause error) *domain.SendError {
 	}
 }
 
-// digitRun matches 7 or more digits, optionally after "+" and with single
-// separators between them ("+15005550001", "+1 500-555-0001").
-var digitRun = regexp.MustCompile(`\+?[0-9](?:[ ().-]?[0-9]){6,}`)
-
-// scrub keeps phone numbers and the message body out of error text: the body
-// is removed and every run of 7+ digits is masked down to its last 4 digits.
-func scrub(s string, to domain.PhoneNumber, text string) string {
+// scrub keeps the message body, the code and phone numbers out of error
+// text: the body is removed, then msg.Redact masks the rest.
+func scrub(s string, msg domain.SMSMessage, text string) string {
 	if text != "" {
 		s = strings.ReplaceAll(s, text, "[body]")
 	}
-	s = strings.ReplaceAll(s, to.E164(), to.String())
-	return digitRun.ReplaceAllStringFunc(s, maskDigits)
-}
-
-// maskDigits replaces every character of m but its last four digits by "*".
-func maskDigits(m string) string {
-	b := []byte(m)
-	keep := 4
-	for i := len(b) - 1; i >= 0; i-- {
-		if keep > 0 && '0' <= b[i] && b[i] <= '9' {
-			keep--
-			continue
-		}
-		b[i] = '*'
-	}
-	return string(b)
+	return msg.Redact(s)
 }

@@ -469,16 +469,17 @@ func TestConfig_Validate(t *testing.T) {
 }
 
 func TestScrub(t *testing.T) {
-	to := phone(t, "+15005550001")
+	msg := domain.SMSMessage{To: phone(t, "+15005550001"), Code: "246810"}
 	tests := []struct{ in, want string }{
 		{"The 'To' number +15005550001 is not a valid phone number.", "The 'To' number ********0001 is not a valid phone number."},
-		{"number 15005550001 refused", "number *******0001 refused"},
+		{"number 15005550001 refused", "number ********0001 refused"},
 		{"call +1 500-555-0002 now", "call ***********0002 now"},
-		{"code 20429 and 123456 stay", "code 20429 and 123456 stay"},
+		{"error code 20429 and 123456 stay", "error code 20429 and 123456 stay"},
+		{"your code is 246810", "your code is [code]"},
 		{"body: " + testBody, "body: [body]"},
 	}
 	for _, tt := range tests {
-		if got := scrub(tt.in, to, testBody); got != tt.want {
+		if got := scrub(tt.in, msg, testBody); got != tt.want {
 			t.Errorf("scrub(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
