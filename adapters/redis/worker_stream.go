@@ -18,8 +18,9 @@ import (
 )
 
 // ackScript acknowledges entry ARGV[2] of group ARGV[1] on stream KEYS[1] and
-// deletes it, in one step, so that no delivered text stays behind.
-var ackScript = rueidis.NewLuaScript(`
+// deletes it, in one step, so that no delivered text stays behind. Run twice
+// it finds nothing left to do, so a resend after a dropped connection is safe.
+var ackScript = rueidis.NewLuaScriptRetryable(`
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('XDEL', KEYS[1], ARGV[2])
 `)
@@ -28,8 +29,9 @@ return redis.call('XDEL', KEYS[1], ARGV[2])
 // stream KEYS[1] to ARGV[3] ms, for those still pending for consumer ARGV[2],
 // and returns the ids that are not (acknowledged, or taken by another
 // worker). Idle 0 renews a message being worked on; idle = the visibility
-// timeout releases it to the next XAUTOCLAIM of any worker.
-var renewScript = rueidis.NewLuaScript(`
+// timeout releases it to the next XAUTOCLAIM of any worker. Run twice it sets
+// the same idle times and finds the same entries lost: safe to resend.
+var renewScript = rueidis.NewLuaScriptRetryable(`
 local lost = {}
 for i = 4, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
@@ -47,8 +49,8 @@ return lost
 // ARGV[3] ms: workers that were killed or stopped after releasing messages.
 // Checking and removing in one step means no message can be handed to a
 // consumer in between; a live worker removed while idle is recreated by its
-// next read.
-var pruneScript = rueidis.NewLuaScript(`
+// next read. Run twice it finds those consumers gone: safe to resend.
+var pruneScript = rueidis.NewLuaScriptRetryable(`
 local removed = 0
 for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   local f = {}
