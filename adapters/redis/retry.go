@@ -21,9 +21,9 @@ const maxLostConnectionRetries = 4
 // retryLostConnection is the client's rueidis RetryDelay, applied to the
 // commands marked retryable (read-only ones, and the writes this package
 // marks because a repeat is harmless: see Store, Limiter and the worker's
-// ack, renew and prune scripts). A command that
-// failed because its connection was found dropped, as after Redis restarted,
-// is sent again at once on a new connection, so the first request after a
+// ack, renew and prune scripts). A command that failed because its
+// connection was found dropped, as after Redis restarted, is sent again at
+// once on a new connection, so the first request after a
 // recovery succeeds instead of answering 503. A read-only command keeps
 // rueidis's own rule for other errors (backing off until its context ends),
 // which lets a cluster client find a failed-over master. Any other write is
