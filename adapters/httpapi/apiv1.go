@@ -59,7 +59,7 @@ func (s *Server) apiV1Routes() {
 	a.Add(fiber.MethodGet, routeV1Image, s.v1RefreshImage)
 	a.Add(fiber.MethodGet, routeV1Audio, s.v1Audio)
 	a.Post(routeV1SMS, guard, s.v1RequestSMSCode)
-	a.Post(routeV1Verify, guard, s.v1VerifySMSCode)
+	a.Post(routeV1Verify, guard, s.verifySMSCode(s.v1VerifySMSCodeInput))
 }
 
 // v1Captcha is the answer to POST /api/v1/captchas.
@@ -142,12 +142,7 @@ func (s *Server) v1Audio(c *fiber.Ctx) error {
 }
 
 func (s *Server) v1RequestSMSCode(c *fiber.Ctx) error {
-	in, err := s.v1RequestSMSCodeInput(c)
-	if err != nil {
-		s.smsInputRefused()
-		return err
-	}
-	if err := s.deps.RequestSMSCode.Handle(c.UserContext(), in); err != nil {
+	if err := s.requestSMS(c, s.v1RequestSMSCodeInput); err != nil {
 		return err
 	}
 	terms := s.deps.RequestSMSCode.Terms()
@@ -181,18 +176,6 @@ func (s *Server) v1RequestSMSCodeInput(c *fiber.Ctx) (application.RequestSMSCode
 	return application.RequestSMSCodeInput{
 		Phone: phone, ChallengeID: id, ImageCode: answer, ClientIP: s.client(c), Lang: s.lang(c),
 	}, nil
-}
-
-func (s *Server) v1VerifySMSCode(c *fiber.Ctx) error {
-	in, err := s.v1VerifySMSCodeInput(c)
-	if err != nil {
-		s.verifyInputRefused()
-		return err
-	}
-	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), in); err != nil {
-		return err
-	}
-	return s.ok(c, MsgSMSVerified)
 }
 
 func (s *Server) v1VerifySMSCodeInput(c *fiber.Ctx) (application.VerifySMSCodeInput, error) {

@@ -191,7 +191,7 @@ func (s *Server) routes() {
 	a.Add(fiber.MethodGet, routeImage, s.imageCode)
 	a.Add(fiber.MethodGet, routeSMS, s.requestSMSCode)
 	a.Post(routeSMS, s.requestSMSCode)
-	a.Post(routeVerify, s.verifySMSCode)
+	a.Post(routeVerify, s.verifySMSCode(s.verifySMSCodeInput))
 	a.Use(func(c *fiber.Ctx) error {
 		c.Locals(localUnmatched, true)
 		return fiber.ErrNotFound
@@ -293,30 +293,25 @@ func (s *Server) phone(c *fiber.Ctx) (domain.PhoneNumber, error) {
 }
 
 func (s *Server) requestSMSCode(c *fiber.Ctx) error {
-	in, err := s.requestSMSCodeInput(c)
-	if err != nil {
-		s.smsInputRefused()
-		return err
-	}
-	if err := s.deps.RequestSMSCode.Handle(c.UserContext(), in); err != nil {
+	if err := s.requestSMS(c, s.requestSMSCodeInput); err != nil {
 		return err
 	}
 	return s.ok(c, MsgSMSSent)
 }
 
-// smsInputRefused and verifyInputRefused count a request refused for its
-// input before any use case saw it, under the reason the use case would
-// give, so every route counts what it refuses the same way.
-func (s *Server) smsInputRefused() {
-	if s.deps.Events != nil {
-		s.deps.Events.SMSCodeRefused(domain.SMSRefusedInvalid)
+// requestSMS asks for a code with the input parse reads from c; each API
+// answers success its own way. Input refused before the use case runs is
+// counted under the reason the use case would give, so both APIs count
+// refusals alike.
+func (s *Server) requestSMS(c *fiber.Ctx, parse func(*fiber.Ctx) (application.RequestSMSCodeInput, error)) error {
+	in, err := parse(c)
+	if err != nil {
+		if s.deps.Events != nil {
+			s.deps.Events.SMSCodeRefused(domain.SMSRefusedInvalid)
+		}
+		return err
 	}
-}
-
-func (s *Server) verifyInputRefused() {
-	if s.deps.Events != nil {
-		s.deps.Events.CodeVerified(domain.VerifyInvalid)
-	}
+	return s.deps.RequestSMSCode.Handle(c.UserContext(), in)
 }
 
 func (s *Server) requestSMSCodeInput(c *fiber.Ctx) (application.RequestSMSCodeInput, error) {
@@ -345,16 +340,23 @@ func (s *Server) requestSMSCodeInput(c *fiber.Ctx) (application.RequestSMSCodeIn
 	}, nil
 }
 
-func (s *Server) verifySMSCode(c *fiber.Ctx) error {
-	in, err := s.verifySMSCodeInput(c)
-	if err != nil {
-		s.verifyInputRefused()
-		return err
+// verifySMSCode returns the handler verifying the code that parse reads from
+// the request: both APIs answer alike and differ only in where the input is.
+// Input refused before the use case runs is counted as the use case would.
+func (s *Server) verifySMSCode(parse func(*fiber.Ctx) (application.VerifySMSCodeInput, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		in, err := parse(c)
+		if err != nil {
+			if s.deps.Events != nil {
+				s.deps.Events.CodeVerified(domain.VerifyInvalid)
+			}
+			return err
+		}
+		if err := s.deps.VerifySMSCode.Handle(c.UserContext(), in); err != nil {
+			return err
+		}
+		return s.ok(c, MsgSMSVerified)
 	}
-	if err := s.deps.VerifySMSCode.Handle(c.UserContext(), in); err != nil {
-		return err
-	}
-	return s.ok(c, MsgSMSVerified)
 }
 
 func (s *Server) verifySMSCodeInput(c *fiber.Ctx) (application.VerifySMSCodeInput, error) {
