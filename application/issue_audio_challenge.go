@@ -49,7 +49,7 @@ func NewIssueAudioChallenge(challenges domain.ChallengeStore, speaker domain.Aud
 // usable. domain.ErrChallengeNotFound when the id holds no live challenge.
 func (uc *IssueAudioChallenge) Handle(ctx context.Context, in IssueAudioChallengeInput) (domain.Audio, error) {
 	if in.ID == "" {
-		return domain.Audio{}, &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
+		return domain.Audio{}, &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
 	}
 	if err := take(ctx, uc.limiter, uc.policy.Limits.ForCaptcha(in.ClientIP)); err != nil {
 		return domain.Audio{}, fmt.Errorf("issue audio challenge: %w", err)

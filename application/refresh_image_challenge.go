@@ -2,10 +2,8 @@ package application
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/lemonmall/verifyd/domain"
@@ -24,24 +22,17 @@ type RefreshImageChallengeInput struct {
 // never creates a challenge: an id the server issued stays the only way in,
 // and an id that was spent or expired is never brought back.
 type RefreshImageChallenge struct {
-	challenges domain.ChallengeStore
-	renderer   domain.CaptchaRenderer
-	random     domain.Random
-	limiter    domain.RateLimiter
-	events     domain.Events
-	policy     domain.Policy
+	imageChallenge
 }
 
 // NewRefreshImageChallenge refuses nil dependencies and unusable policies.
 func NewRefreshImageChallenge(challenges domain.ChallengeStore, renderer domain.CaptchaRenderer, random domain.Random,
 	limiter domain.RateLimiter, events domain.Events, policy domain.Policy) (*RefreshImageChallenge, error) {
-	if events == nil || challenges == nil || renderer == nil || random == nil || limiter == nil {
-		return nil, errors.New("RefreshImageChallenge: nil dependency")
-	}
-	if err := policy.Validate(); err != nil {
+	ic, err := newImageChallenge("RefreshImageChallenge", challenges, renderer, random, limiter, events, policy)
+	if err != nil {
 		return nil, err
 	}
-	return &RefreshImageChallenge{challenges: challenges, renderer: renderer, random: random, limiter: limiter, events: events, policy: policy}, nil
+	return &RefreshImageChallenge{ic}, nil
 }
 
 // Handle counts the client as for a new captcha (rendering costs the same),
@@ -50,20 +41,13 @@ func NewRefreshImageChallenge(challenges domain.ChallengeStore, renderer domain.
 // when the id holds no live challenge.
 func (uc *RefreshImageChallenge) Handle(ctx context.Context, in RefreshImageChallengeInput) (domain.Image, error) {
 	if in.ID == "" {
-		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: "is required"}
+		return domain.Image{}, &domain.InvalidInputError{Field: "uuid", Reason: domain.ReasonRequired}
 	}
-	if err := take(ctx, uc.limiter, uc.policy.Limits.ForCaptcha(in.ClientIP)); err != nil {
+	answer, img, err := uc.draw(ctx, in.ClientIP)
+	if err != nil {
 		return domain.Image{}, fmt.Errorf("refresh image challenge: %w", err)
 	}
-	text, err := uc.random.String(uc.policy.CaptchaLength, domain.CaptchaAlphabet)
-	if err != nil {
-		return domain.Image{}, fmt.Errorf("refresh image challenge: random: %w", err)
-	}
-	img, err := uc.renderer.Render(ctx, text)
-	if err != nil {
-		return domain.Image{}, fmt.Errorf("refresh image challenge: render: %w", err)
-	}
-	if err := replaceChallenge(ctx, uc.challenges, in.ID, strings.ToLower(text), uc.policy.CaptchaTTL); err != nil {
+	if err := replaceChallenge(ctx, uc.challenges, in.ID, answer, uc.policy.CaptchaTTL); err != nil {
 		return domain.Image{}, fmt.Errorf("refresh image challenge: %w", err)
 	}
 	uc.events.CaptchaIssued()
