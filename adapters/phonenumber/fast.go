@@ -14,29 +14,28 @@ const (
 
 // parseDigits parses what nearly every client sends, a number written in
 // digits alone, nationally ("13800138000") or after "+" ("+8613800138000"),
-// to the number phonenumbers.Parse would return, without Parse's dozen
+// to the calling code and national significant number of what
+// phonenumbers.Parse would return, without Parse's dozen
 // regular expressions for punctuation, letters and extensions, which such
 // input cannot hold. It declines (ok false) whenever one of Parse's
 // rewriting rules could apply: an international or national prefix, the
 // region's own calling code written in front of a national number, a
 // leading zero, an unusual length. The caller then parses with the library.
 // A test and the fuzz target hold its answers to the library's.
-func (t *regionTables) parseDigits(raw, defaultRegion string) (num *phonenumbers.PhoneNumber, ok bool) {
+func (t *regionTables) parseDigits(raw, defaultRegion string) (cc int32, nsn string, ok bool) {
 	digits, plus := raw, false
 	if len(raw) > 0 && raw[0] == '+' {
 		digits, plus = raw[1:], true
 	}
 	if len(digits) < 3 || digits[0] == '0' {
-		return nil, false
+		return 0, "", false
 	}
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return nil, false
+			return 0, "", false
 		}
 	}
 
-	var cc int
-	var nsn string
 	var tab *regionTable
 	if plus {
 		// The calling code is the shortest prefix of up to 3 digits that
@@ -44,40 +43,35 @@ func (t *regionTables) parseDigits(raw, defaultRegion string) (num *phonenumbers
 		for i := 1; i <= 3 && i < len(digits); i++ {
 			code, _ := strconv.Atoi(digits[:i])
 			if len(phonenumbers.GetRegionCodesForCountryCode(code)) > 0 {
-				cc, nsn = code, digits[i:]
+				cc, nsn = int32(code), digits[i:]
 				break
 			}
 		}
 		if cc == 0 {
-			return nil, false
+			return 0, "", false
 		}
-		md := t.metadata[phonenumbers.GetRegionCodeForCountryCode(cc)]
+		md := t.metadata[phonenumbers.GetRegionCodeForCountryCode(int(cc))]
 		if md == nil {
-			md = t.nonGeo[int32(cc)]
+			md = t.nonGeo[cc]
 		}
 		if md == nil {
-			return nil, false
+			return 0, "", false
 		}
 		tab = t.table(md)
 	} else {
 		md := t.metadata[defaultRegion]
 		if md == nil {
-			return nil, false
+			return 0, "", false
 		}
 		tab = t.table(md)
 		if tab.idd.MatchString(digits) || len(digits) >= len(tab.countryCode) && digits[:len(tab.countryCode)] == tab.countryCode {
-			return nil, false
+			return 0, "", false
 		}
-		cc, nsn = int(md.GetCountryCode()), digits
+		cc, nsn = md.GetCountryCode(), digits
 	}
 	if len(nsn) < minNSNLength || len(nsn) > maxNSNLength || nsn[0] == '0' ||
 		tab.nationalPrefix != nil && tab.nationalPrefix.MatchString(nsn) {
-		return nil, false
+		return 0, "", false
 	}
-	n, err := strconv.ParseUint(nsn, 10, 64)
-	if err != nil {
-		return nil, false
-	}
-	cc32 := int32(cc)
-	return &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &n}, true
+	return cc, nsn, true
 }

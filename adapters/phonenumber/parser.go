@@ -7,6 +7,7 @@ package phonenumber
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -56,20 +57,23 @@ func (p *Parser) ParsePhone(raw string) (domain.PhoneNumber, error) {
 	if raw == "" || len(raw) > maxInputLength {
 		return domain.PhoneNumber{}, domain.ErrInvalidPhone
 	}
-	num, ok := p.types.parseDigits(raw, p.defaultRegion)
+	cc, nsn, ok := p.types.parseDigits(raw, p.defaultRegion)
 	if !ok {
-		var err error
-		if num, err = phonenumbers.Parse(raw, p.defaultRegion); err != nil {
+		num, err := phonenumbers.Parse(raw, p.defaultRegion)
+		if err != nil {
 			return domain.PhoneNumber{}, domain.ErrInvalidPhone
 		}
+		cc, nsn = num.GetCountryCode(), phonenumbers.GetNationalSignificantNumber(num)
 	}
 	// A number is valid exactly when it has a type (IsValidNumber is
 	// GetNumberType != UNKNOWN), so the type, found once, decides both.
-	region, kind := p.types.classify(num, phonenumbers.GetNationalSignificantNumber(num))
+	region, kind := p.types.classify(cc, nsn)
 	if kind == phonenumbers.UNKNOWN {
 		return domain.PhoneNumber{}, domain.ErrInvalidPhone
 	}
-	return domain.NewPhoneNumber(phonenumbers.Format(num, phonenumbers.E164), region, lineType(kind))
+	// E.164 is "+", the calling code and the national significant number,
+	// as phonenumbers.Format writes it.
+	return domain.NewPhoneNumber("+"+strconv.Itoa(int(cc))+nsn, region, lineType(kind))
 }
 
 func lineType(t phonenumbers.PhoneNumberType) domain.LineType {

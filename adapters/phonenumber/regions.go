@@ -46,14 +46,14 @@ func newRegionTables() (*regionTables, error) {
 	return t, nil
 }
 
-// classify returns the region and the type of num, whose national
-// significant number is nsn: "" and UNKNOWN for a number no region's
+// classify returns the region and the type of the number with calling code
+// cc and national significant number nsn: "" and UNKNOWN for a number no region's
 // patterns accept.
-func (t *regionTables) classify(num *phonenumbers.PhoneNumber, nsn string) (string, phonenumbers.PhoneNumberType) {
-	region := t.region(num.GetCountryCode(), nsn)
+func (t *regionTables) classify(cc int32, nsn string) (string, phonenumbers.PhoneNumberType) {
+	region := t.region(cc, nsn)
 	md := t.metadata[region]
 	if region == nonGeoRegion {
-		md = t.nonGeo[num.GetCountryCode()]
+		md = t.nonGeo[cc]
 	}
 	if md == nil {
 		return region, phonenumbers.UNKNOWN

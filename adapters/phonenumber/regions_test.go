@@ -30,7 +30,7 @@ func TestRegionTables_TypeNumbersAsTheLibraryDoes(t *testing.T) {
 				continue
 			}
 			wantRegion, wantType := phonenumbers.GetRegionCodeForNumber(num), phonenumbers.GetNumberType(num)
-			gotRegion, gotType := tables.classify(num, phonenumbers.GetNationalSignificantNumber(num))
+			gotRegion, gotType := tables.classify(num.GetCountryCode(), phonenumbers.GetNationalSignificantNumber(num))
 			if gotType != wantType || (wantType != phonenumbers.UNKNOWN && gotRegion != wantRegion) {
 				t.Errorf("%s: got %s type %d, the library says %s type %d", e164, gotRegion, gotType, wantRegion, wantType)
 			}
