@@ -154,22 +154,14 @@ func (f *fakeProvider) Created(e164 string) int {
 // bounds a broken test.
 func (f *fakeProvider) WaitFor(what string, cond func() bool) {
 	f.t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for {
-		f.mu.Lock()
-		changed := f.changed
-		f.mu.Unlock()
-		if cond() {
-			return
-		}
-		select {
-		case <-changed:
-		case <-time.After(50 * time.Millisecond): // conditions on other state
-		case <-deadline.C:
-			f.t.Fatalf("fake provider: timed out waiting until %s; requests: %+v", what, f.Requests(""))
-		}
-	}
+	waitForChange(f.t, "fake provider", what, f.changedSignal, cond, func() any { return f.Requests("") })
+}
+
+// changedSignal is the channel the next request closes.
+func (f *fakeProvider) changedSignal() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
 }
 
 func (f *fakeProvider) serve(w http.ResponseWriter, r *http.Request) {

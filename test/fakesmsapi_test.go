@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/lemonmall/verifyd/adapters/aliyunsms"
 	"github.com/lemonmall/verifyd/adapters/webhooksms"
@@ -98,22 +97,14 @@ func (f *fakeSMSAPI) Requests(to string) []apiRequest {
 // then for conditions on other state; the limit only bounds a broken test.
 func (f *fakeSMSAPI) WaitFor(what string, cond func() bool) {
 	f.t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for {
-		f.mu.Lock()
-		changed := f.changed
-		f.mu.Unlock()
-		if cond() {
-			return
-		}
-		select {
-		case <-changed:
-		case <-time.After(50 * time.Millisecond):
-		case <-deadline.C:
-			f.t.Fatalf("fake %s: timed out waiting until %s; requests: %+v", f.provider, what, f.Requests(""))
-		}
-	}
+	waitForChange(f.t, "fake "+f.provider, what, f.changedSignal, cond, func() any { return f.Requests("") })
+}
+
+// changedSignal is the channel the next request closes.
+func (f *fakeSMSAPI) changedSignal() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
 }
 
 func (f *fakeSMSAPI) serve(w http.ResponseWriter, r *http.Request) {

@@ -276,3 +276,25 @@ func captchaAnswer(t testing.TB, client rueidis.Client, id string) string {
 
 // testSecret is a code secret for test processes only.
 const testSecret = "e2e-secret-e2e-secret-e2e-secret-e2e"
+
+// waitForChange waits until cond holds, checking each time the channel
+// changed returns is closed (a fake closes it on every request) and every
+// 50 ms for conditions on other state. The 30 s limit only bounds a broken
+// test, which fails naming fake, what it waited for and seen().
+func waitForChange(t testing.TB, fake, what string, changed func() <-chan struct{}, cond func() bool, seen func() any) {
+	t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		next := changed()
+		if cond() {
+			return
+		}
+		select {
+		case <-next:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline.C:
+			t.Fatalf("%s: timed out waiting until %s; requests: %+v", fake, what, seen())
+		}
+	}
+}
