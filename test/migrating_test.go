@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -52,12 +51,7 @@ func TestMigrating_PythonSnippetVerifiesCodesAgainstTheRealBinary(t *testing.T) 
 	})
 	p.waitReady()
 	mobile := randomMobile(t)
-	id := uuid.NewString()
-	res, err := http.Get(p.base + "/image_codes/" + id + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	id := getImage(t, p.base, uuid.NewString())
 	call(t, "POST", p.base+"/sms_codes/"+mobile+"/", url.Values{"uuid": {id}, "image_code": {captchaAnswer(t, rc, id)}}).want(t, 200, "0")
 	code := p.waitLog(regexp.MustCompile(`"to":"\+86` + mobile + `","text":"[^"]*?(\d{6})`))
 
